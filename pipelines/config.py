@@ -1,0 +1,98 @@
+"""All configuration in one place.
+
+Every setting has a default that works offline on a fresh clone and can be
+overridden by an ``EVENT_ATLAS_*`` environment variable. Code receives a
+:class:`Settings` object instead of reading the environment itself, so tests
+can build one with ``Settings.from_env({...})`` or ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+#: Root of the repository (the folder that holds ``pipelines/``).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Curated data that ships with the repository.
+GEODATA_DIR = PROJECT_ROOT / "geodata"
+DEFAULT_STORE = GEODATA_DIR / "events.gpkg"
+OVERLAY_PATH = GEODATA_DIR / "gazetteer" / "overlay.csv"
+EXAMPLES_DIR = GEODATA_DIR / "examples"
+
+#: Geocoders that may be named in ``EVENT_ATLAS_ONLINE_GEOCODER`` besides "off".
+ONLINE_GEOCODERS = ("nominatim", "photon")
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "event-atlas"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings; build with :meth:`from_env`."""
+
+    #: Event store: a file path (GeoPackage) by default.
+    store: str = str(DEFAULT_STORE)
+    #: Where derived data lives: the gazetteer index and the geocoder cache.
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    #: Curated gazetteer rows for places the packaged data lacks.
+    overlay_path: Path = OVERLAY_PATH
+    #: "off" (default: nothing leaves the machine), "nominatim" or "photon".
+    online_geocoder: str = "off"
+    #: Sent with every online request; Nominatim's policy requires a real one.
+    user_agent: str = "event-atlas/0.1 (+https://github.com/event-atlas)"
+    #: Seconds before an online geocoder request is abandoned.
+    geocoder_timeout: float = 10.0
+    #: Minimum seconds between two online requests (Nominatim: 1 per second).
+    geocoder_min_delay: float = 1.0
+    #: Override the online service's host (tests point it at 127.0.0.1:PORT).
+    geocoder_domain: str | None = None
+    geocoder_scheme: str = "https"
+    #: Largest article accepted, in bytes.
+    max_article_bytes: int = 5 * 1024 * 1024
+
+    @property
+    def gazetteer_path(self) -> Path:
+        return self.cache_dir / "gazetteer.sqlite"
+
+    @property
+    def geocode_cache_path(self) -> Path:
+        return self.cache_dir / "geocode-cache.sqlite"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Read ``EVENT_ATLAS_*`` variables; unset ones keep their defaults."""
+        env = os.environ if environ is None else environ
+        kwargs: dict = {}
+        if env.get("EVENT_ATLAS_STORE"):
+            kwargs["store"] = env["EVENT_ATLAS_STORE"]
+        if env.get("EVENT_ATLAS_CACHE_DIR"):
+            kwargs["cache_dir"] = Path(env["EVENT_ATLAS_CACHE_DIR"])
+        if env.get("EVENT_ATLAS_OVERLAY"):
+            kwargs["overlay_path"] = Path(env["EVENT_ATLAS_OVERLAY"])
+        if env.get("EVENT_ATLAS_ONLINE_GEOCODER"):
+            name = env["EVENT_ATLAS_ONLINE_GEOCODER"].strip().lower()
+            if name not in ("off", *ONLINE_GEOCODERS):
+                raise ValueError(
+                    f"EVENT_ATLAS_ONLINE_GEOCODER={name!r}: use off, "
+                    + ", ".join(ONLINE_GEOCODERS)
+                )
+            kwargs["online_geocoder"] = name
+        if env.get("EVENT_ATLAS_USER_AGENT"):
+            kwargs["user_agent"] = env["EVENT_ATLAS_USER_AGENT"]
+        for var, key in (
+            ("EVENT_ATLAS_GEOCODER_TIMEOUT", "geocoder_timeout"),
+            ("EVENT_ATLAS_GEOCODER_MIN_DELAY", "geocoder_min_delay"),
+        ):
+            if env.get(var):
+                kwargs[key] = float(env[var])
+        if env.get("EVENT_ATLAS_GEOCODER_DOMAIN"):
+            kwargs["geocoder_domain"] = env["EVENT_ATLAS_GEOCODER_DOMAIN"]
+        if env.get("EVENT_ATLAS_GEOCODER_SCHEME"):
+            kwargs["geocoder_scheme"] = env["EVENT_ATLAS_GEOCODER_SCHEME"]
+        if env.get("EVENT_ATLAS_MAX_ARTICLE_BYTES"):
+            kwargs["max_article_bytes"] = int(env["EVENT_ATLAS_MAX_ARTICLE_BYTES"])
+        return cls(**kwargs)

@@ -1,0 +1,189 @@
+"""The event schema: one row per (article, place, date) claim.
+
+An :class:`Event` is what the pipeline produces and what the store keeps. In a
+frame the events are a GeoDataFrame in EPSG:4326 whose columns are
+:data:`EVENT_COLUMNS` plus ``geometry`` (a Point, or None when unresolved).
+Dates are ISO strings (``YYYY-MM-DD``) everywhere so that every export is
+valid JSON without conversion.
+
+Column reference (also in README.md):
+
+=================  ===========================================================
+event_id           stable id: hash of (article_id, place key, date)
+article_id         hash of the article's normalised text (whitespace-folded)
+date               first day the claim covers, ISO
+date_end           last day it covers (== date for day precision)
+date_precision     day | month | year
+date_basis         explicit (a date in the sentence), relative ("yesterday"
+                   resolved against the publication date), article (the
+                   sentence has no date; the article's main event date is
+                   used), published (no date anywhere; publication date)
+place              resolved place name ("" when unresolved)
+mention            the words as written in the article
+admin1, admin2     first/second-level administrative area names
+country            country name; country_code the ISO 3166-1 alpha-2 code
+feature_code       GeoNames feature code (PPL, ADM1, ADM2, PPLX …)
+geonameid          GeoNames id when the place comes from GeoNames, else <NA>
+geo_precision      point | district | region | country
+lat, lon           WGS84 degrees; NaN when unresolved
+resolved           False when the mention could not be geocoded (kept for
+                   review, no geometry)
+score              resolution confidence 0..1
+candidates         JSON list of the next best places (name, lat, lon, …)
+sentence           the evidence, verbatim from the article
+source             article title or file name
+url                article URL when known, else ""
+published          publication date, ISO, or "" when unknown
+geocoder           which geocoder answered (gazetteer, overlay, nominatim …)
+ingested_at        UTC timestamp of the ingest, ISO 8601
+=================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Iterable
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point
+
+CRS = "EPSG:4326"
+
+DATE_PRECISIONS = ("day", "month", "year")
+DATE_BASES = ("explicit", "relative", "article", "published")
+GEO_PRECISIONS = ("point", "district", "region", "country")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible resolution of a mention, as offered for review."""
+
+    name: str
+    lat: float
+    lon: float
+    feature_code: str
+    admin1: str
+    country_code: str
+    geonameid: int | None
+    score: float
+    source: str
+
+
+@dataclass
+class Event:
+    """A dated, located claim made by one article. See the module docstring."""
+
+    article_id: str
+    date: str
+    date_end: str
+    date_precision: str
+    date_basis: str
+    place: str
+    mention: str
+    sentence: str
+    source: str
+    published: str
+    geo_precision: str = "point"
+    admin1: str = ""
+    admin2: str = ""
+    country: str = ""
+    country_code: str = ""
+    feature_code: str = ""
+    geonameid: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    resolved: bool = False
+    score: float = 0.0
+    candidates: str = "[]"
+    url: str = ""
+    geocoder: str = ""
+    ingested_at: str = ""
+    event_id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.date_precision not in DATE_PRECISIONS:
+            raise ValueError(f"date_precision {self.date_precision!r}")
+        if self.date_basis not in DATE_BASES:
+            raise ValueError(f"date_basis {self.date_basis!r}")
+        if self.geo_precision not in GEO_PRECISIONS:
+            raise ValueError(f"geo_precision {self.geo_precision!r}")
+        if not self.event_id:
+            self.event_id = make_event_id(self.article_id, self.place_key, self.date)
+
+    @property
+    def place_key(self) -> str:
+        """What makes two mentions the same place within one article."""
+        if self.geonameid is not None:
+            return f"gn:{self.geonameid}"
+        if self.resolved:
+            return f"pt:{self.lat:.4f},{self.lon:.4f}:{self.place.casefold()}"
+        return f"unresolved:{normalise_space(self.mention).casefold()}"
+
+
+EVENT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Event))
+
+# Column dtypes in a frame; geonameid is a nullable integer.
+_DTYPES = {
+    "geonameid": "Int64",
+    "lat": "float64",
+    "lon": "float64",
+    "resolved": "bool",
+    "score": "float64",
+}
+
+
+def normalise_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def article_id_for(text: str) -> str:
+    """Same text, whatever its whitespace or file name, gives the same id."""
+    return hashlib.sha1(normalise_space(text).encode("utf-8")).hexdigest()[:16]
+
+
+def make_event_id(article_id: str, place_key: str, date: str) -> str:
+    raw = f"{article_id}|{place_key}|{date}".encode("utf-8")
+    return hashlib.sha1(raw).hexdigest()[:16]
+
+
+def candidates_json(candidates: Iterable[Candidate]) -> str:
+    return json.dumps([asdict(c) for c in candidates], ensure_ascii=False)
+
+
+def empty_events_frame() -> gpd.GeoDataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=_DTYPES.get(c, "object")) for c in EVENT_COLUMNS})
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+
+
+def events_to_frame(events: Iterable[Event]) -> gpd.GeoDataFrame:
+    """Events → GeoDataFrame with the schema's columns, dtypes and CRS."""
+    rows = [asdict(e) for e in events]
+    if not rows:
+        return empty_events_frame()
+    frame = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
+    return conform(frame)
+
+
+def conform(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Give any frame with the schema's columns the schema's dtypes and a geometry
+    built from lat/lon (None where unresolved)."""
+    missing = [c for c in EVENT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"events frame lacks columns: {', '.join(missing)}")
+    frame = frame.loc[:, list(EVENT_COLUMNS)].copy()
+    for col in EVENT_COLUMNS:
+        dtype = _DTYPES.get(col)
+        if dtype == "bool":
+            frame[col] = frame[col].fillna(False).astype(bool)
+        elif dtype:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(dtype)
+        else:
+            frame[col] = frame[col].where(frame[col].notna(), "").astype(str).astype(object)
+    geometry = [
+        Point(lon, lat) if resolved and pd.notna(lat) and pd.notna(lon) else None
+        for lat, lon, resolved in zip(frame["lat"], frame["lon"], frame["resolved"])
+    ]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=CRS), crs=CRS)
