@@ -1,0 +1,351 @@
+"""Find place mentions in English news text and resolve them in context.
+
+Recognition is gazetteer-driven: runs of capitalised words are looked up
+(longest first), and the patterns "X region/Oblast/district/checkpoint" and
+"village of X" mark place mentions even when the gazetteer does not know X
+(those are kept as unresolved, never dropped). Person names, organisation
+names, metonyms ("the Kremlin") and capitalised common words are filtered
+out. Countries and demonyms are context: they narrow the resolution of the
+other places but are not event locations themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .gazetteer.geocoder import DISTRICT_WORDS, REGION_WORDS, GazetteerGeocoder, context_of
+from .gazetteer.index import Place
+from .gazetteer.names import name_key
+from .gazetteer.resolve import Context, confidence, rank
+
+KIND_PLACE = "place"
+KIND_COUNTRY = "country"
+KIND_DEMONYM = "demonym"
+
+POINT_WORDS = frozenset({"checkpoint", "crossing"})
+SETTLEMENT_WORDS = frozenset({"village", "villages", "town", "towns", "city", "settlement", "settlements", "hamlet"})
+METONYMS = frozenset(
+    name_key(n)
+    for n in (
+        "Kremlin", "White House", "Pentagon", "Downing Street", "Whitehall", "Elysee", "Elysee Palace",
+        "Capitol Hill", "Wall Street", "Foggy Bottom", "Bankova", "Zhongnanhai", "Westminster",
+        "Quai d'Orsay", "Blue House", "Holy See", "Scroll", "Top",
+    )
+)
+ORG_WORDS = frozenset(
+    w.lower()
+    for w in (
+        "Corps Legion Army Forces Force Ministry Party University College Times Post News Herald Journal "
+        "Tribune Gazette Company Corporation Inc Ltd Bank Club FC United Council Committee Institute Agency "
+        "Airlines Airways Group Media Press Television TV Radio Foundation Guard Brigade Battalion Regiment "
+        "Division Command Service Services Police Federation's Telegraph Independent Review Daily Weekly "
+        "Insider Network Channel Pravda Izvestia Kommersant"
+    ).split()
+)
+TITLES = frozenset(
+    w.lower()
+    for w in (
+        "president spokesman spokeswoman spokesperson governor minister mayor general gen colonel col lt "
+        "lieutenant sgt sergeant mr mrs ms dr prof senator sen rep representative judge pope king queen "
+        "prince princess chancellor secretary commander chief director leader premier ambassador "
+        "patriarch archbishop bishop captain capt major maj admiral adm marshal sheikh emir"
+    ).split()
+)
+MONTHS_AND_DAYS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
+    "saturday sunday".split()
+)
+CONNECTORS = frozenset({"of", "de", "del", "la", "le", "du", "upon", "on", "the", "al", "el", "am", "an", "der"})
+
+_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_](?:[\w’'\-]*[^\W_])?")
+_POSSESSIVE = re.compile(r"[’']s$")
+_GAP_OK = re.compile(r"^[ \t\-]*$")
+
+
+@dataclass
+class Token:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+
+@dataclass
+class Mention:
+    """A place mention: where it is in the text and what it resolved to."""
+
+    start: int
+    end: int
+    text: str  # verbatim, e.g. "Graivoronsky district"
+    name: str  # the name part, e.g. "Graivoronsky"
+    kind: str  # place | country | demonym
+    area: str | None = None  # region | district | point | None (from a pattern)
+    place: Place | None = None
+    score: float = 0.0
+    candidates: list[tuple[Place, float]] = field(default_factory=list)
+    options: list[Place] = field(default_factory=list)
+
+    @property
+    def resolved(self) -> bool:
+        return self.place is not None
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Lower-case English dictionary words (Webster's 2nd): "Freedom", "Top",
+    "Alpha" are words before they are places."""
+    from english_words import get_english_words_set
+
+    words = get_english_words_set(["web2"], lower=False, alpha=True)
+    return frozenset(w for w in words if w.islower())
+
+
+@lru_cache(maxsize=1)
+def first_names() -> frozenset[str]:
+    """Given names (gender-guesser's dictionary) to recognise "Vladimir Putin"."""
+    import gender_guesser
+
+    path = os.path.join(os.path.dirname(gender_guesser.__file__), "data", "nam_dict.txt")
+    names: set[str] = set()
+    with open(path, encoding="iso-8859-1") as fh:
+        for line in fh:
+            if line.startswith("#") or len(line) < 30:
+                continue
+            name = line[3:29].strip()
+            if name and "+" not in name and " " not in name:
+                names.add(name.lower())
+    return frozenset(names)
+
+
+def tokenize(text: str) -> list[Token]:
+    return [Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+
+
+def _strip_possessive(token_text: str) -> str:
+    return _POSSESSIVE.sub("", token_text)
+
+
+def _sentence_initial(text: str, tok: Token) -> bool:
+    before = text[max(0, tok.start - 3) : tok.start].strip(" \t“\"'‘(")
+    return tok.start == 0 or before == "" or before[-1:] in ".!?\n:;"
+
+
+class Geoparser:
+    """Turns text into :class:`Mention` objects using a :class:`GazetteerGeocoder`."""
+
+    def __init__(self, geocoder: GazetteerGeocoder, max_ngram: int = 5):
+        self.geocoder = geocoder
+        self.index = geocoder.index
+        self.max_ngram = max_ngram
+
+    # --- recognition -----------------------------------------------------
+    def _span_ok(self, text: str, tokens: list[Token], i: int, j: int) -> bool:
+        """Tokens i..j form one name: contiguous, capitalised at both ends."""
+        if not tokens[i].capitalised or not tokens[j].capitalised:
+            return False
+        for k in range(i, j):
+            if not _GAP_OK.match(text[tokens[k].end : tokens[k + 1].start]):
+                return False
+            if k > i and not tokens[k].capitalised and tokens[k].lower not in CONNECTORS:
+                return False
+            if _POSSESSIVE.search(tokens[k].text):
+                return False
+        return True
+
+    def _person_spans(self, text: str, tokens: list[Token]) -> tuple[set[int], set[str]]:
+        """Token positions that belong to person names, and the surnames seen."""
+        given = first_names()
+        person: set[int] = set()
+        surnames: set[str] = set()
+        for i, tok in enumerate(tokens):
+            if not tok.capitalised or i + 1 >= len(tokens):
+                continue
+            nxt = tokens[i + 1]
+            if not nxt.capitalised or not _GAP_OK.match(text[tok.end : nxt.start]) or text[tok.end:nxt.start] == "":
+                continue
+            titled = i > 0 and tokens[i - 1].lower.rstrip(".") in TITLES
+            if tok.lower in given or titled:
+                pair_key = name_key(f"{tok.text} {_strip_possessive(nxt.text)}")
+                if self.index.has_key(pair_key):
+                    continue  # "Nova Kakhovka" is a town, not a woman called Nova
+                if nxt.lower in REGION_WORDS | DISTRICT_WORDS:
+                    continue
+                person.update((i, i + 1))
+                surnames.add(_strip_possessive(nxt.text).lower())
+        for i, tok in enumerate(tokens):
+            if _strip_possessive(tok.text).lower() in surnames:
+                person.add(i)
+        return person, surnames
+
+    def recognise(self, text: str) -> list[Mention]:
+        tokens = tokenize(text)
+        person, _ = self._person_spans(text, tokens)
+        words = common_words()
+        mentions: list[Mention] = []
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if i in person or not tok.capitalised:
+                i += 1
+                continue
+            found = self._match_at(text, tokens, i, person, words)
+            if found is None:
+                i += 1
+                continue
+            mention, next_i = found
+            if mention is not None:
+                mentions.append(mention)
+            i = next_i
+        return mentions
+
+    def _match_at(self, text, tokens, i, person, words):
+        """Longest gazetteer or pattern match starting at token i."""
+        n = len(tokens)
+        for j in range(min(n, i + self.max_ngram) - 1, i - 1, -1):
+            if any(k in person for k in range(i, j + 1)) or not self._span_ok(text, tokens, i, j):
+                continue
+            raw_name = text[tokens[i].start : tokens[j].end]
+            name = _strip_possessive(raw_name)
+            end = tokens[i].start + len(name)
+            suffix = tokens[j + 1] if j + 1 < n and _GAP_OK.match(text[tokens[j].end : tokens[j + 1].start]) else None
+            area = None
+            if suffix is not None and not _POSSESSIVE.search(tokens[j].text):
+                area = self._area_word(suffix.lower, text, tokens, j + 1)
+            if area is not None:
+                last = self._area_end(text, tokens, j + 1)
+                span_text = text[tokens[i].start : tokens[last].end]
+                return self._area_mention(tokens[i].start, tokens[last].end, span_text, name, area), last + 1
+            key = name_key(name)
+            if key in METONYMS:
+                return None, j + 1
+            if not self.index.has_key(key) and not self.index.lookup(name):
+                if i == j and self._after_settlement_word(text, tokens, i):
+                    return Mention(tokens[i].start, end, name, name, KIND_PLACE, "point"), j + 1
+                continue
+            if suffix is not None and suffix.capitalised and suffix.lower in ORG_WORDS:
+                return None, j + 2  # "Freedom of Russia Legion", "Kyiv Independent"
+            if i == j and key in MONTHS_AND_DAYS:
+                return None, j + 1
+            mention = Mention(tokens[i].start, end, name, name, KIND_PLACE)
+            if i == j and tokens[i].lower in words and not self._after_settlement_word(text, tokens, i):
+                mention.area = "common-word"  # decided after resolution
+            if i == j and _sentence_initial(text, tokens[i]) and tokens[i].lower in words:
+                mention.area = "common-word"
+            return mention, j + 1
+        return None
+
+    def _area_word(self, word: str, text: str, tokens: list[Token], k: int) -> str | None:
+        if word in REGION_WORDS:
+            return "region"
+        if word in DISTRICT_WORDS:
+            return "district"
+        if word in POINT_WORDS:
+            return "point"
+        if word == "international" and k + 1 < len(tokens) and tokens[k + 1].lower in POINT_WORDS:
+            return "point"
+        return None
+
+    def _area_end(self, text: str, tokens: list[Token], k: int) -> int:
+        if tokens[k].lower == "international" and k + 1 < len(tokens):
+            return k + 1
+        return k
+
+    def _after_settlement_word(self, text: str, tokens: list[Token], i: int) -> bool:
+        """"the villages of Kozinka and Gora Podol": a settlement word before."""
+        for back in range(i - 1, max(-1, i - 6), -1):
+            word = tokens[back].lower
+            if word in SETTLEMENT_WORDS:
+                return True
+            if word not in CONNECTORS and word != "and" and not tokens[back].capitalised:
+                return False
+        return False
+
+    def _area_mention(self, start, end, span_text, name, area) -> Mention:
+        return Mention(start, end, span_text, name, KIND_PLACE, area)
+
+    # --- resolution ------------------------------------------------------
+    def _options(self, mention: Mention) -> list[Place]:
+        if mention.area in ("region", "district"):
+            word = "region" if mention.area == "region" else "district"
+            exact = [p for p in self.index.lookup(mention.text) if p.is_admin]
+            if exact:
+                return exact
+            return [p for p, _ in self.geocoder.candidates(f"{mention.name} {word}")]
+        if mention.area == "point":
+            return [p for p in self.index.lookup(mention.name) if p.feature_class == "P"]
+        return self.index.lookup(mention.name)
+
+    def parse(self, text: str, near: Context | None = None) -> list[Mention]:
+        """Recognise and resolve; returns place, country and demonym mentions."""
+        mentions = self.recognise(text)
+        for m in mentions:
+            m.options = self._options(m)
+            countries = [p for p in m.options if p.is_country and p.match == 0]
+            if countries and m.area in (None, "common-word"):
+                m.kind = KIND_DEMONYM if countries[0].feature_code == "DEMONYM" else KIND_COUNTRY
+                m.options = countries
+                m.area = None
+        context = self._document_context(mentions, near or Context())
+        for _ in range(2):
+            for m in mentions:
+                others = Context(
+                    points=tuple((o.place.lat, o.place.lon) for o in mentions
+                                 if o is not m and o.place is not None and o.kind == KIND_PLACE
+                                 and o.name != m.name and o.place.geo_precision == "point")
+                )
+                ctx = context.merged(others)
+                m.candidates = rank(m.options, ctx)
+                m.place = m.candidates[0][0] if m.candidates else None
+                m.score = confidence(m.candidates)
+        return [m for m in mentions if self._accept(m, context)]
+
+    def _document_context(self, mentions: list[Mention], near: Context) -> Context:
+        countries: set[str] = set(near.countries)
+        admin1: set[tuple[str, str]] = set(near.admin1)
+        for m in mentions:
+            if m.kind in (KIND_COUNTRY, KIND_DEMONYM) and m.options:
+                countries.add(m.options[0].country_code)
+            elif m.area == "region" and m.options:
+                best = rank(m.options, Context(countries=frozenset(countries)))[0][0]
+                admin1.add((best.country_code, best.admin1_code))
+                countries.add(best.country_code)
+        # places with a single reading anchor the context too
+        for m in mentions:
+            if m.kind == KIND_PLACE and m.area != "common-word" and len(m.options) == 1 and m.options[0].population >= 1000:
+                ctx = context_of(m.options[0])
+                countries |= ctx.countries
+        return Context(countries=frozenset(countries), admin1=frozenset(admin1), points=near.points)
+
+    def _accept(self, m: Mention, context: Context) -> bool:
+        """Keep a mention unless it is most likely not a place at all."""
+        if m.area in ("region", "district", "point"):
+            return True  # a pattern says it is a place; unresolved if unknown
+        if m.kind in (KIND_COUNTRY, KIND_DEMONYM):
+            return True
+        place = m.place
+        if place is None:
+            return False
+        if m.text.isupper() and not place.is_admin:
+            return False  # acronyms (FRL, RVC) are organisations, not towns
+        in_context = place.country_code in context.countries
+        if m.area == "common-word":
+            m.area = None
+            return (place.is_admin and place.match == 0 and in_context) or (in_context and place.population >= 10000 and place.match == 0)
+        if place.match == 2:
+            return in_context
+        if not in_context and context.countries and place.population < 5000:
+            return False
+        if place.match == 1 and place.population < 1000 and not in_context:
+            return False
+        return True
