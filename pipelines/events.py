@@ -1,0 +1,160 @@
+"""Turn an article and its resolved mentions into events (pure).
+
+One event per (article, place, date): a place named in three sentences that
+all speak of 22 May is one event whose evidence is the first sentence.
+Countries and demonyms only set the context; mentions that could not be
+geocoded become unresolved events, so nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+from .articles import Article, Sentence, split_sentences
+from .dates import ResolvedDate, article_anchor_date, missing_year_mentions, sentence_date
+from .errors import DateError
+from .geoparse import KIND_PLACE, Geoparser, Mention
+from .gazetteer.geocoder import source_label
+from .schema import Candidate, Event, article_id_for, candidates_json
+
+#: ``fallback(name, context_text) -> Candidate | None``: an online geocoder
+#: asked only for mentions the gazetteer could not resolve.
+Fallback = Callable[[str, str], "Candidate | None"]
+
+AREA_PRECISION = {"region": "region", "district": "district"}
+
+
+@dataclass(frozen=True)
+class ArticleEvents:
+    events: list[Event]
+    unresolved: int
+    context_mentions: int
+
+
+def _sentence_for(sentences: list[Sentence], offset: int) -> Sentence:
+    for s in sentences:
+        if s.start <= offset < s.end:
+            return s
+    return min(sentences, key=lambda s: abs(s.start - offset))
+
+
+def check_dates_knowable(article: Article) -> None:
+    """Refuse to guess a year: without a publication date, year-less dates
+    ("May 22") cannot be placed in time."""
+    if article.published is not None:
+        return
+    missing = missing_year_mentions(article.text)
+    if missing:
+        raise DateError(
+            f"{article.path or article.source}: the year of '{missing[0].text}' is unknown; "
+            "pass --published YYYY-MM-DD"
+        )
+
+
+def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
+                 fallback: Fallback | None = None) -> ArticleEvents:
+    check_dates_knowable(article)
+    sentences = split_sentences(article.text)
+    mentions = geoparser.parse(article.text)
+    published = article.published
+    anchor = article_anchor_date([s.text for s in sentences], published)
+    article_id = article_id_for(article.text)
+    context_text = _context_text(mentions)
+    country_name = geoparser.geocoder._country_names
+
+    events: dict[str, Event] = {}
+    unresolved = 0
+    context_mentions = 0
+    date_cache: dict[int, ResolvedDate | None] = {}
+    for m in mentions:
+        if m.kind != KIND_PLACE:
+            context_mentions += 1
+            continue
+        sentence = _sentence_for(sentences, m.start)
+        if sentence.start not in date_cache:
+            date_cache[sentence.start] = sentence_date(sentence.text, published)
+        when = date_cache[sentence.start] or anchor or _published_date(published)
+        if when is None:
+            raise DateError(
+                f"{article.path or article.source}: no date in the text and no publication date; "
+                "pass --published YYYY-MM-DD"
+            )
+        event = _event_for(m, when, sentence, article, article_id, ingested_at, country_name,
+                           fallback, context_text)
+        if not event.resolved:
+            unresolved += 1
+        events.setdefault(event.event_id, event)
+    return ArticleEvents(list(events.values()), unresolved, context_mentions)
+
+
+def _published_date(published: date | None) -> ResolvedDate | None:
+    if published is None:
+        return None
+    return ResolvedDate(published, published, "day", "published")
+
+
+def _context_text(mentions: list[Mention]) -> str:
+    """"Belgorod Oblast, Russia": what an online geocoder is told about the area."""
+    parts: list[str] = []
+    for m in mentions:
+        if m.place is None:
+            continue
+        if m.area == "region" and m.place.name not in parts:
+            parts.append(m.place.name)
+    for m in mentions:
+        if m.kind != KIND_PLACE and m.place is not None and m.place.is_country and m.place.feature_code != "DEMONYM":
+            if m.place.name not in parts:
+                parts.append(m.place.name)
+    return ", ".join(parts[:2])
+
+
+def _event_for(m: Mention, when: ResolvedDate, sentence: Sentence, article: Article, article_id: str,
+               ingested_at: str, country_name, fallback: Fallback | None, context_text: str) -> Event:
+    common = dict(
+        article_id=article_id,
+        date=when.start.isoformat(),
+        date_end=when.end.isoformat(),
+        date_precision=when.precision,
+        date_basis=when.basis,
+        mention=m.text,
+        sentence=sentence.text,
+        source=article.source,
+        url=article.url,
+        published=article.published.isoformat() if article.published else "",
+        ingested_at=ingested_at,
+    )
+    place = m.place
+    if place is not None:
+        alternatives = [
+            Candidate(p.name, p.lat, p.lon, p.feature_code, p.admin1_name, p.country_code, p.geonameid, s, source_label(p))
+            for p, s in m.candidates[1:6]
+        ]
+        return Event(
+            **common,
+            place=place.name,
+            geo_precision=place.geo_precision,
+            admin1=place.admin1_name,
+            admin2=place.admin2_name,
+            country=country_name(place.country_code) if place.country_code else "",
+            country_code=place.country_code,
+            feature_code=place.feature_code,
+            geonameid=place.geonameid,
+            lat=place.lat,
+            lon=place.lon,
+            resolved=True,
+            score=m.score,
+            candidates=candidates_json(alternatives),
+            geocoder=source_label(place),
+        )
+    precision = AREA_PRECISION.get(m.area or "", "point")
+    answer = fallback(m.text, context_text) if fallback is not None else None
+    if answer is not None:
+        return Event(
+            **common, place=answer.name, geo_precision=precision, admin1=answer.admin1,
+            country_code=answer.country_code, feature_code=answer.feature_code,
+            geonameid=answer.geonameid, lat=answer.lat, lon=answer.lon, resolved=True,
+            score=answer.score, geocoder=answer.source,
+        )
+    return Event(**common, place="", geo_precision=precision, resolved=False, geocoder="")
