@@ -1,0 +1,202 @@
+"""``python -m pipelines``: ingest, export, geocode, events, gazetteer import.
+
+User mistakes print one line on stderr (``error: …``) and exit 2; the store
+is left as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from .config import Settings
+from .errors import EventAtlasError, InputError
+
+
+def _iso_date(value: str) -> date:
+    from .dates import parse_iso_date
+
+    try:
+        return parse_iso_date(value)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not the usage block
+        self.exit(2, f"error: {message} (see python -m pipelines {self.prog.split()[-1]} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m pipelines", description="Event Atlas: news articles → dated, geolocated events.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ingest = sub.add_parser("ingest", help="add the events of articles to the store")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="UTF-8 .txt/.md file or a directory of them")
+    ingest.add_argument("--published", type=_iso_date, help="publication date YYYY-MM-DD (resolves 'yesterday', year-less dates)")
+    ingest.add_argument("--source", help="source name (default: the article's title or file name)")
+    ingest.add_argument("--store", help="store path (default: $EVENT_ATLAS_STORE or geodata/events.gpkg)")
+
+    export = sub.add_parser("export", help="write the stored events in a date range")
+    export.add_argument("--store")
+    export.add_argument("--start", type=_iso_date)
+    export.add_argument("--end", type=_iso_date)
+    export.add_argument("--format", required=True, choices=("geojson", "csv", "gpkg"))
+    export.add_argument("-o", "--output", required=True, type=Path)
+
+    geocode = sub.add_parser("geocode", help="look names up in the offline gazetteer")
+    geocode.add_argument("names", nargs="+", metavar="NAME")
+    geocode.add_argument("--near", help="context that biases the choice, e.g. 'Belgorod Oblast'")
+    geocode.add_argument("--candidates", type=int, default=3, help="how many alternatives to show")
+
+    events = sub.add_parser("events", help="show the stored events as a table")
+    events.add_argument("--store")
+    events.add_argument("--limit", type=int, default=0, help="show at most this many rows (0: all)")
+
+    gaz = sub.add_parser("gazetteer", help="manage the gazetteer")
+    gaz_sub = gaz.add_subparsers(dest="gazetteer_command", required=True, parser_class=_Parser)
+    gimport = gaz_sub.add_parser("import", help="import a GeoNames dump (e.g. RU.txt, 19 tab-separated columns)")
+    gimport.add_argument("file", type=Path)
+    gaz_sub.add_parser("build", help="build the index now (otherwise built on first use)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        handler = {
+            "ingest": cmd_ingest,
+            "export": cmd_export,
+            "geocode": cmd_geocode,
+            "events": cmd_events,
+            "gazetteer": cmd_gazetteer,
+        }[args.command]
+        return handler(args, settings)
+    except EventAtlasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # bad EVENT_ATLAS_* setting
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the store is unchanged unless a write had finished", file=sys.stderr)
+        return 130
+
+
+def _store(args, settings: Settings) -> str:
+    return args.store or settings.store
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    from .pipeline import Pipeline
+
+    store = _store(args, settings)
+    report = Pipeline(settings).ingest_paths(args.paths, published=args.published, source=args.source, store=store)
+    print(
+        f"{report.added} events added ({report.already_stored} already stored) from {report.files} "
+        f"article{'s' if report.files != 1 else ''}; {report.unresolved} place mention"
+        f"{'s' if report.unresolved != 1 else ''} unresolved (kept for review); "
+        f"store: {Path(store).resolve()} ({report.total_in_store} events)"
+    )
+    return 0
+
+
+def cmd_export(args, settings: Settings) -> int:
+    from .exporters import filter_by_dates, write_export
+    from .store import read_events
+
+    if args.start and args.end and args.start > args.end:
+        raise InputError(f"--start {args.start} is after --end {args.end}")
+    store = _store(args, settings)
+    if not Path(store).exists():
+        raise InputError(f"{store}: no event store yet; run python -m pipelines ingest first")
+    events = filter_by_dates(read_events(store), args.start, args.end)
+    metadata = {
+        "exported_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "store": str(Path(store).resolve()),
+        "filters": {"start": args.start.isoformat() if args.start else None,
+                    "end": args.end.isoformat() if args.end else None},
+        "count": len(events),
+    }
+    write_export(events, args.format, args.output, metadata=metadata)
+    print(f"{len(events)} events written to {args.output} ({args.format})")
+    return 0
+
+
+def cmd_geocode(args, settings: Settings) -> int:
+    from .pipeline import open_gazetteer
+
+    geocoder = open_gazetteer(settings)
+    context = geocoder.context_for(args.near) if args.near else None
+    if args.near and context is not None and context.empty:
+        print(f"warning: --near {args.near!r} is not a known place; no bias applied", file=sys.stderr)
+    for name in args.names:
+        locations = geocoder.geocode(name, exactly_one=False, near=context) or []
+        best = locations[0].raw if locations else None
+        record = {"query": name, "found": best is not None}
+        if best:
+            record.update({k: best[k] for k in ("name", "lat", "lon", "feature_class", "feature_code", "admin1",
+                                                "admin2", "country", "country_code", "geonameid", "precision",
+                                                "score", "confidence", "source")})
+        record["candidates"] = [
+            {k: loc.raw[k] for k in ("name", "lat", "lon", "feature_code", "admin1", "country_code", "score", "source")}
+            for loc in locations[1 : 1 + args.candidates]
+        ]
+        print(json.dumps(record, ensure_ascii=False))
+    return 0
+
+
+def cmd_events(args, settings: Settings) -> int:
+    from .store import read_events
+
+    store = _store(args, settings)
+    if not Path(store).exists():
+        raise InputError(f"{store}: no event store yet; run python -m pipelines ingest first")
+    events = read_events(store).sort_values(["date", "place"])
+    if args.limit:
+        events = events.head(args.limit)
+    print(format_table(events))
+    resolved = int(events["resolved"].sum())
+    print(f"\n{len(events)} events ({resolved} located, {len(events) - resolved} unresolved) in {Path(store).resolve()}")
+    return 0
+
+
+def format_table(events) -> str:
+    """A fixed-width table that fits a terminal: long sentences are cut."""
+    import pandas as pd
+
+    if len(events) == 0:
+        return "(no events)"
+    view = pd.DataFrame({
+        "date": events["date"] + events["date_precision"].map({"day": "", "month": " (month)", "year": " (year)"}),
+        "place": events["place"].where(events["resolved"], "UNRESOLVED"),
+        "mention": events["mention"],
+        "precision": events["geo_precision"],
+        "lat": events["lat"].round(4),
+        "lon": events["lon"].round(4),
+        "country": events["country_code"],
+        "sentence": events["sentence"].str.slice(0, 60) + events["sentence"].str.len().gt(60).map({True: "…", False: ""}),
+        "source": events["source"].str.slice(0, 30),
+    })
+    return view.to_string(index=False, na_rep="")
+
+
+def cmd_gazetteer(args, settings: Settings) -> int:
+    from .gazetteer.build import build_index
+    from .gazetteer.dump import import_geonames_dump
+    from .pipeline import USER_PLACES
+
+    if args.gazetteer_command == "build":
+        stats = build_index(settings.gazetteer_path, settings.overlay_path)
+        print(f"gazetteer index built: {stats['places']} places in {stats['seconds']} s at {settings.gazetteer_path}")
+        return 0
+    from .gazetteer.build import ensure_index
+
+    main_index = ensure_index(settings.gazetteer_path, settings.overlay_path)
+    result = import_geonames_dump(args.file, settings.cache_dir / USER_PLACES, main_index)
+    print(f"imported {result.places} places ({result.skipped} rows skipped) from {args.file} into {settings.cache_dir / USER_PLACES}")
+    return 0
