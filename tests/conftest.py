@@ -1,0 +1,75 @@
+"""Shared fixtures: one gazetteer per test session, stores in tmp folders."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import PROJECT_ROOT, Settings
+
+SHARED = PROJECT_ROOT.parent / "shared"
+SEED_DIR = SHARED / "corpus" / "seed"
+SEED_TEXT = SEED_DIR / "belgorod-incursion-2023-05.txt"
+SEED_GOLD = SEED_DIR / "belgorod-incursion-2023-05.gold.json"
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """Real settings (the shared gazetteer cache) with online geocoding off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENT_ATLAS_ONLINE")}
+    return Settings.from_env(env)
+
+
+@pytest.fixture(scope="session")
+def geocoder(settings):
+    from pipelines.pipeline import open_gazetteer
+
+    return open_gazetteer(settings)
+
+
+@pytest.fixture(scope="session")
+def geoparser(geocoder):
+    from pipelines.geoparse import Geoparser
+
+    return Geoparser(geocoder)
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings, geocoder):
+    from pipelines.pipeline import Pipeline
+
+    return Pipeline(settings, geocoder=geocoder)
+
+
+@pytest.fixture()
+def store(tmp_path) -> str:
+    return str(tmp_path / "events.gpkg")
+
+
+@pytest.fixture(scope="session")
+def seed_gold() -> dict:
+    if not SEED_GOLD.exists():
+        pytest.skip("../shared/corpus/seed is not present")
+    return json.loads(SEED_GOLD.read_text(encoding="utf-8"))
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
+    """Run ``python -m pipelines`` as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("EVENT_ATLAS_ONLINE_GEOCODER", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300,
+    )
