@@ -128,7 +128,7 @@ def cmd_export(args, settings: Settings) -> int:
 
 
 def cmd_geocode(args, settings: Settings) -> int:
-    from .pipeline import open_gazetteer
+    from .gazetteer import open_gazetteer
 
     geocoder = open_gazetteer(settings)
     context = geocoder.context_for(args.near) if args.near else None
@@ -188,7 +188,7 @@ def format_table(events) -> str:
 def cmd_gazetteer(args, settings: Settings) -> int:
     from .gazetteer.build import build_index
     from .gazetteer.dump import import_geonames_dump
-    from .pipeline import USER_PLACES
+    from .gazetteer import USER_PLACES
 
     if args.gazetteer_command == "build":
         stats = build_index(settings.gazetteer_path, settings.overlay_path)

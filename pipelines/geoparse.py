@@ -302,7 +302,7 @@ class Geoparser:
                 others = Context(
                     points=tuple((o.place.lat, o.place.lon) for o in mentions
                                  if o is not m and o.place is not None and o.kind == KIND_PLACE
-                                 and o.name != m.name and o.place.geo_precision == "point")
+                                 and o.name != m.name)
                 )
                 ctx = context.merged(others)
                 m.candidates = rank(m.options, ctx)
@@ -316,10 +316,11 @@ class Geoparser:
         for m in mentions:
             if m.kind in (KIND_COUNTRY, KIND_DEMONYM) and m.options:
                 countries.add(m.options[0].country_code)
-            elif m.area == "region" and m.options:
+            elif m.area in ("region", None) and m.options:
                 best = rank(m.options, Context(countries=frozenset(countries)))[0][0]
-                admin1.add((best.country_code, best.admin1_code))
-                countries.add(best.country_code)
+                if best.feature_code == "ADM1" and (m.area == "region" or best.match == 0):
+                    admin1.add((best.country_code, best.admin1_code))
+                    countries.add(best.country_code)
         # places with a single reading anchor the context too
         for m in mentions:
             if m.kind == KIND_PLACE and m.area != "common-word" and len(m.options) == 1 and m.options[0].population >= 1000:

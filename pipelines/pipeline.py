@@ -13,24 +13,11 @@ from datetime import date, datetime, timezone
 from .articles import Article, list_article_files, read_article
 from .config import Settings
 from .events import ArticleEvents, Fallback, build_events
+from .gazetteer import open_gazetteer
 from .gazetteer.geocoder import GazetteerGeocoder
-from .gazetteer.index import GazetteerIndex
 from .geoparse import Geoparser
 from .schema import events_to_frame
 from .store import WriteResult, append_events
-
-USER_PLACES = "user-places.sqlite"
-
-
-def open_gazetteer(settings: Settings) -> GazetteerGeocoder:
-    """The offline geocoder; builds the index on first use (~20 s, once)."""
-    index = GazetteerIndex(
-        settings.gazetteer_path,
-        user_path=settings.cache_dir / USER_PLACES,
-        overlay_path=settings.overlay_path,
-    )
-    return GazetteerGeocoder(index, user_agent=settings.user_agent)
-
 
 @dataclass
 class IngestReport:

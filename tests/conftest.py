@@ -34,7 +34,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def geocoder(settings):
-    from pipelines.pipeline import open_gazetteer
+    from pipelines.gazetteer import open_gazetteer
 
     return open_gazetteer(settings)
 

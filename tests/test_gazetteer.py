@@ -97,7 +97,7 @@ def test_name_keys():
 def test_index_is_not_rebuilt_on_start(settings):
     """A second process opens the existing index instead of rebuilding it."""
     before = settings.gazetteer_path.stat().st_mtime_ns
-    code = "from pipelines.config import Settings; from pipelines.pipeline import open_gazetteer; " \
+    code = "from pipelines.config import Settings; from pipelines.gazetteer import open_gazetteer; " \
            "print(open_gazetteer(Settings.from_env()).geocode('Kozinka').raw['geonameid'])"
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "543229", out.stderr

@@ -1,0 +1,78 @@
+"""Place recognition and resolution on the hard cases of news text."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import haversine_km
+from pipelines.geoparse import KIND_COUNTRY, KIND_DEMONYM, KIND_PLACE
+
+
+def places(geoparser, text):
+    return [m for m in geoparser.parse(text) if m.kind == KIND_PLACE]
+
+
+def test_village_pair_and_region_in_context(geoparser):
+    text = ("Fighters entered the Belgorod region of Russia. On May 22 they started with the villages of "
+            "Kozinka and Gora Podol.")
+    found = {m.text: m for m in places(geoparser, text)}
+    assert set(found) == {"Belgorod region", "Kozinka", "Gora Podol"}
+    assert found["Kozinka"].place.geonameid == 543229
+    assert haversine_km(found["Gora Podol"].place.lat, found["Gora Podol"].place.lon, 50.4739, 35.6464) < 5
+    assert found["Belgorod region"].place.geo_precision == "region"
+    assert found["Belgorod region"].start == text.index("Belgorod region")
+
+
+def test_countries_and_demonyms_are_context_not_places(geoparser):
+    text = "Ukrainian officials said Russia had shelled the Kharkiv region, and Ukraine denied involvement."
+    mentions = geoparser.parse(text)
+    kinds = {m.text: m.kind for m in mentions}
+    assert kinds["Ukrainian"] == KIND_DEMONYM
+    assert kinds["Russia"] == KIND_COUNTRY and kinds["Ukraine"] == KIND_COUNTRY
+    assert [m.text for m in mentions if m.kind == KIND_PLACE] == ["Kharkiv region"]
+
+
+def test_figures_of_speech_people_and_organisations_are_not_places(geoparser):
+    text = ("The war will continue until Putin's body adorns the walls of the Kremlin, the Russian volunteers said. "
+            "Vladimir Putin was informed. The Freedom of Russia Legion and the RVC were joined by FRL units of the "
+            "Alpha and Vympel special forces.")
+    assert places(geoparser, text) == []
+
+
+def test_possessive_and_checkpoint_pattern(geoparser):
+    text = ("The governor of Russia's Belgorod region said the Kozynka international checkpoint was shelled "
+            "in the Graivoronsky district.")
+    found = {m.text: m for m in places(geoparser, text)}
+    assert set(found) == {"Belgorod region", "Kozynka international checkpoint", "Graivoronsky district"}
+    assert found["Kozynka international checkpoint"].place.geonameid == 543229
+    assert found["Graivoronsky district"].place.geo_precision == "district"
+
+
+def test_unknown_place_in_a_pattern_is_kept_unresolved(geoparser):
+    text = "Shelling was reported in the village of Zzyxovka and in the Qwertovsky district of Belgorod Oblast."
+    found = {m.text: m for m in places(geoparser, text)}
+    assert "Zzyxovka" in found and found["Zzyxovka"].place is None
+    assert "Qwertovsky district" in found and found["Qwertovsky district"].place is None
+    assert found["Belgorod Oblast"].place is not None
+
+
+def test_context_picks_the_right_homonym(geoparser):
+    text = "Flooding closed roads in Alexandria, and officials in Rapides Parish, Louisiana, opened shelters."
+    found = {m.text: m for m in places(geoparser, text)}
+    alexandria = found["Alexandria"].place
+    assert alexandria.country_code == "US"
+    assert haversine_km(alexandria.lat, alexandria.lon, 31.311, -92.445) < 15
+
+
+def test_candidates_and_score_are_explainable(geoparser):
+    text = "Reports came from Alexandria, the Egyptian port city."
+    m = next(m for m in places(geoparser, text) if m.text == "Alexandria")
+    assert m.place.country_code == "EG"
+    assert len(m.candidates) > 3 and 0 < m.score <= 1
+    assert m.candidates[0][1] >= m.candidates[1][1]
+
+
+@pytest.mark.parametrize("word", ["May", "Top", "Scroll", "Read", "Of"])
+def test_common_words_are_not_places(geoparser, word):
+    text = f"{word} the fighters said nothing. Scroll to Top. Read all articles."
+    assert places(geoparser, text) == []
