@@ -1,0 +1,139 @@
+"""Loading the store and pure transforms of event frames for the dashboard.
+
+Every function here takes a frame and returns a new one (or plain values); none
+mutates its input, so a frame cached by Streamlit can be passed in safely.
+No Streamlit import: this module is tested on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+
+from pipelines.exporters import filter_by_dates
+from pipelines.store import read_events
+
+#: Columns of the events table, in display order.
+TABLE_COLUMNS = (
+    "date", "date_end", "place", "mention", "geo_precision",
+    "admin1", "country", "sentence", "source",
+)
+#: Columns shown for unresolved mentions (kept for review).
+UNRESOLVED_COLUMNS = ("date", "mention", "sentence", "source", "candidates")
+
+
+def store_version(store: str) -> tuple[int, int, int] | None:
+    """(inode, mtime_ns, size) of the store file, or None when it does not exist.
+
+    Used as part of the cache key, so that a new ingest is seen on the next
+    rerun without a restart. The store renames a new file over the old one,
+    so the inode changes even when the clock is too coarse for mtime to.
+    """
+    try:
+        st = os.stat(store)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def load_events(store: str) -> gpd.GeoDataFrame:
+    """All events of the store, conformed to the schema (empty if no file)."""
+    return read_events(store)
+
+
+def _parse(value: str) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    start: date
+    end: date
+
+
+def date_span(events: pd.DataFrame) -> DateSpan | None:
+    """The first ``date`` and the last ``date_end`` (or ``date``) of the events;
+    None when there is no parseable date."""
+    if len(events) == 0:
+        return None
+    ends = events["date_end"].where(events["date_end"] != "", events["date"])
+    starts = [d for d in map(_parse, events["date"]) if d is not None]
+    finishes = [d for d in map(_parse, ends) if d is not None]
+    if not starts:
+        return None
+    return DateSpan(min(starts), max(finishes or starts))
+
+
+def filter_dates(events: gpd.GeoDataFrame, start: date | None, end: date | None) -> gpd.GeoDataFrame:
+    """Events whose [date, date_end] interval overlaps [start, end], both ends
+    included: a May 2023 (month precision) event is kept for 22–23 May.
+
+    The same rule as the CLI's ``export --start --end``
+    (:func:`pipelines.exporters.filter_by_dates`), so the dashboard's download
+    equals the CLI export for the same range. Returns a new frame.
+    """
+    return filter_by_dates(events, start, end).copy()
+
+
+def located(events: pd.DataFrame) -> pd.Series:
+    """True for the rows that have a location (``resolved`` with lat/lon)."""
+    return events["resolved"].astype(bool) & events["lat"].notna() & events["lon"].notna()
+
+
+def resolved(events: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Events with a location (drawn on the map)."""
+    return events.loc[located(events)].copy()
+
+
+def unresolved(events: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Mentions that could not be geocoded (kept for review, no geometry)."""
+    return events.loc[~located(events)].copy()
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    resolved: int
+    unresolved: int
+    by_precision: dict[str, int]
+
+
+def counts(events: pd.DataFrame) -> Counts:
+    on_map = resolved(events)
+    n_resolved = len(on_map)
+    by_precision = on_map["geo_precision"].value_counts().to_dict() if n_resolved else {}
+    return Counts(
+        total=len(events),
+        resolved=n_resolved,
+        unresolved=len(events) - n_resolved,
+        by_precision={str(k): int(v) for k, v in by_precision.items()},
+    )
+
+
+def shown_label(shown: int, total: int) -> str:
+    """The count line of the page: "N events shown of M"."""
+    return f"{shown} event{'s' if shown != 1 else ''} shown of {total}"
+
+
+def _sorted(events: pd.DataFrame) -> pd.DataFrame:
+    return events.sort_values(["date", "date_end", "source", "mention"], kind="stable")
+
+
+def table_frame(events: pd.DataFrame) -> pd.DataFrame:
+    """A plain DataFrame (no geometry) of the table's columns, sorted by date;
+    an unresolved mention's geo_precision reads "unresolved"."""
+    ordered = _sorted(events)
+    table = pd.DataFrame(ordered.loc[:, list(TABLE_COLUMNS)])
+    table["geo_precision"] = table["geo_precision"].where(located(ordered), "unresolved")
+    return table.reset_index(drop=True)
+
+
+def unresolved_frame(events: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(_sorted(unresolved(events)).loc[:, list(UNRESOLVED_COLUMNS)]).reset_index(drop=True)
