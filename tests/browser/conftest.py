@@ -1,0 +1,191 @@
+"""Fixtures for the browser tests: a small store, a live dashboard and Chromium.
+
+Without Debian's chromium (or the playwright package) the browser tests are
+skipped, except with CI=true, where they fail: CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import PROJECT_ROOT
+from pipelines.schema import Event, events_to_frame
+
+SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+LOOPBACK = ("http://127.0.0.1:", "http://localhost:", "data:", "blob:", "about:")
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(f"{reason}, and CI=true: the browser tests must run in CI", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if not path:
+        _unavailable("Debian's chromium is not installed (apt-get install -y chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright_api():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api, chromium_path):
+    browser = playwright_api.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+# Six events in Belgorod Oblast on three dates: five resolved (three points, a
+# district, a region), one unresolved, one with hostile text and URL.
+HOSTILE_SENTENCE = "<script>alert(1)</script><img src=x onerror=alert(2)> ${alert(3)} `tick` \\u done"
+HOSTILE_SOURCE = '<b>Hostile</b> "source"'
+
+
+def _event(date, place, mention, lat=None, lon=None, geo_precision="point", **kw) -> Event:
+    resolved = lat is not None
+    return Event(
+        article_id="browser-test", date=date, date_end=date, date_precision="day",
+        date_basis="explicit", place=place, mention=mention,
+        sentence=kw.pop("sentence", f"Fighting was reported in {mention} on {date}."),
+        source=kw.pop("source", "Belgorod raid report"), published="2023-06-02",
+        geo_precision=geo_precision, admin1="Belgorod Oblast", country="Russia",
+        country_code="RU", lat=lat, lon=lon, resolved=resolved, **kw,
+    )
+
+
+SAMPLE_EVENTS = [
+    _event("2023-05-22", "Kozinka", "Kozinka", 50.4397, 35.5306, url="https://example.org/raid"),
+    _event("2023-05-22", "Gora-Podol", "Gora-Podol", 50.4867, 35.6644),
+    _event("2023-05-23", "Grayvoronsky District", "Grayvoronsky district", 50.48, 35.68, "district"),
+    _event("2023-05-23", "Belgorod Oblast", "Belgorod region", 50.6, 36.6, "region"),
+    _event("2023-05-23", "", "Glotovo-Nowhere"),
+    _event("2023-06-01", "Shebekino", "Shebekino", 50.4, 36.89,
+           sentence=HOSTILE_SENTENCE, source=HOSTILE_SOURCE, url="javascript:alert(4)"),
+]
+
+
+@pytest.fixture(scope="session")
+def dashboard_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("dashboard") / "events.gpkg"
+    events_to_frame(SAMPLE_EVENTS).to_file(path, driver="GPKG", layer="events")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(dashboard_store, tmp_path_factory, chromium_path) -> str:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    env = {**os.environ, "EVENT_ATLAS_STORE": str(dashboard_store)}
+    env.pop("EVENT_ATLAS_ONLINE_GEOCODER", None)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+             "--server.port", str(port), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after 60 s:\n{log.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class PageLog:
+    """What a page did that a test may want to assert on."""
+
+    def __init__(self) -> None:
+        self.console: list[tuple[str, str]] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.blocked: list[str] = []
+
+    def errors(self) -> list[str]:
+        """Page errors and console errors, except resources that failed to load
+        (the map tiles, blocked here as they would be offline)."""
+        console = [text for kind, text in self.console
+                   if kind == "error" and not text.startswith("Failed to load resource")]
+        return self.page_errors + console
+
+
+@pytest.fixture()
+def page(browser, dashboard_url):
+    """A fresh page with every non-loopback request refused (an offline
+    machine), and its console, errors and dialogs recorded on ``page.log``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    log = PageLog()
+
+    def route(r):
+        if r.request.url.startswith(LOOPBACK):
+            return r.continue_()
+        log.blocked.append(r.request.url)
+        return r.abort()
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    pg.on("console", lambda m: log.console.append((m.type, m.text)))
+    pg.on("pageerror", lambda e: log.page_errors.append(str(e)))
+
+    def on_dialog(dialog):
+        log.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
+    pg.log = log
+    pg.base_url = dashboard_url
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
