@@ -135,6 +135,6 @@ def test_hostile_text_in_a_popup_is_shown_as_text(page, screenshots):
     assert '<b>Hostile</b> "source"' in text
     assert popup.locator("script, img, b:text('Hostile')").count() == 0
     assert popup.locator("a").count() == 0, "a javascript: URL became a link"
+    page.wait_for_timeout(400)  # the popup's fade-in; and any injected onerror would have fired
     page.screenshot(path=str(screenshots / "dashboard-hostile-popup.png"))
-    page.wait_for_timeout(300)  # let any injected handler (onerror) have its chance
     assert_clean(page)
