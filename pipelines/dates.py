@@ -46,6 +46,7 @@ FUTURE_SLACK_DAYS = 7
 
 EXPLICIT = "explicit"
 RELATIVE = "relative"
+_IMPOSSIBLE = "impossible"  # internal: matched like a date but no such day (dropped by find_dates)
 PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
 
 _MONTHS = {
@@ -196,7 +197,7 @@ def find_dates(text: str) -> list[DateMention]:
     ends = [m.end for m in explicit]  # sorted: the kept explicit mentions do not overlap
     relative = [m for m in _non_overlapping(_relative_mentions(text))
                 if not _overlaps_any(m, explicit, ends)]
-    return sorted(explicit + relative, key=lambda x: x.start)
+    return sorted([m for m in explicit if m.kind == EXPLICIT] + relative, key=lambda x: x.start)
 
 
 def missing_year_mentions(text: str) -> list[DateMention]:
@@ -250,32 +251,32 @@ def _explicit_mentions(text: str) -> list[DateMention]:
                 elif weekday_prefix:
                     start = _context_start(_WEEKDAY_BEFORE, text, at)
                     start = at if start is None else start
-                mention = None if start is None else _explicit(m, start, text)
-                if mention is not None:
-                    found.append(mention)
+                if start is not None:
+                    found.append(_explicit(m, start, text))
     return found
 
 
-def _explicit(m: re.Match[str], start: int, text: str) -> DateMention | None:
+def _explicit(m: re.Match[str], start: int, text: str) -> DateMention:
+    """The mention for a match; kind _IMPOSSIBLE when no such day exists, so
+    that it still blocks shorter readings ("February 2023" in "30 February 2023")."""
     groups = m.groupdict()
     year = int(groups["y"]) if groups.get("y") else None
-    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
-        return None
     month_text = groups.get("mo")
-    month: int | None = None
+    month = None
     if month_text:
         month = int(month_text) if month_text.isdigit() else _MONTH_NUMBERS[month_text.rstrip(".")]
-        if not 1 <= month <= 12:
-            return None
     day = int(groups["d"]) if groups.get("d") else None
     day_end = int(groups["d2"]) if groups.get("d2") else None
-    if day is not None and month is not None:
+    kind = EXPLICIT
+    if (year is not None and not MIN_YEAR <= year <= MAX_YEAR) or (month is not None and not 1 <= month <= 12):
+        kind = _IMPOSSIBLE
+    elif day is not None and month is not None:
         last = calendar.monthrange(year if year is not None else 2000, month)[1]  # 2000: leap, Feb 29 may be valid
         if not 1 <= day <= last:
-            return None
-        if day_end is not None and not day < day_end <= last:
+            kind = _IMPOSSIBLE
+        elif day_end is not None and not day < day_end <= last:
             day_end = None
-    return DateMention(start, m.end(), text[start:m.end()], EXPLICIT, year, month, day, None, day_end)
+    return DateMention(start, m.end(), text[start:m.end()], kind, year, month, day, None, day_end)
 
 
 def _relative_mentions(text: str) -> list[DateMention]:
@@ -344,7 +345,8 @@ def _infer_year(month: int, day: int, published: date | None) -> int | None:
     """The latest year putting month/day at most FUTURE_SLACK_DAYS after publication."""
     if published is None:
         return None
-    latest = published + timedelta(days=FUTURE_SLACK_DAYS)
+    slack = timedelta(days=FUTURE_SLACK_DAYS)
+    latest = published + slack if published <= date.max - slack else date.max
     for year in (published.year + 1, published.year, published.year - 1):
         try:
             if date(year, month, day) <= latest:
