@@ -8,6 +8,7 @@ geocoded become unresolved events, so nothing is silently dropped.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
@@ -83,10 +84,25 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
             )
         event = _event_for(m, when, sentence, article, article_id, ingested_at, country_name,
                            fallback, context_text)
+        proof = {"mention": m.text, "sentence": sentence.text, "start": m.start, "end": m.end}
+        if event.event_id in events:
+            _add_evidence(events[event.event_id], proof)
+            continue
+        event.evidence = json.dumps([proof], ensure_ascii=False)
+        events[event.event_id] = event
         if not event.resolved:
             unresolved += 1
-        events.setdefault(event.event_id, event)
     return ArticleEvents(list(events.values()), unresolved, context_mentions)
+
+
+def _add_evidence(event: Event, proof: dict) -> None:
+    """Another sentence supports the same claim: keep it, and its spelling."""
+    evidence = json.loads(event.evidence)
+    evidence.append(proof)
+    event.evidence = json.dumps(evidence, ensure_ascii=False)
+    spellings = event.mention.split(" | ")
+    if proof["mention"] not in spellings:
+        event.mention = " | ".join([*spellings, proof["mention"]])
 
 
 def _published_date(published: date | None) -> ResolvedDate | None:

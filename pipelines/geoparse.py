@@ -26,6 +26,8 @@ KIND_COUNTRY = "country"
 KIND_DEMONYM = "demonym"
 
 POINT_WORDS = frozenset({"checkpoint", "crossing"})
+#: "near Klishchiivka": an unknown capitalised word right after these is a place.
+LOCATIVE_WORDS = frozenset({"near", "outside", "towards", "toward"})
 SETTLEMENT_WORDS = frozenset({"village", "villages", "town", "towns", "city", "settlement", "settlements", "hamlet"})
 METONYMS = frozenset(
     name_key(n)
@@ -222,7 +224,7 @@ class Geoparser:
             area = None
             if suffix is not None and not _POSSESSIVE.search(tokens[j].text):
                 area = self._area_word(suffix.lower, text, tokens, j + 1)
-            if area is not None:
+            if area is not None and (i == j or self.index.has_key(name_key(name))):
                 last = self._area_end(text, tokens, j + 1)
                 span_text = text[tokens[i].start : tokens[last].end]
                 return self._area_mention(tokens[i].start, tokens[last].end, span_text, name, area), last + 1
@@ -233,7 +235,7 @@ class Geoparser:
                 if i == j and self._after_settlement_word(text, tokens, i):
                     return Mention(tokens[i].start, end, name, name, KIND_PLACE, "point"), j + 1
                 continue
-            if suffix is not None and suffix.capitalised and suffix.lower in ORG_WORDS:
+            if suffix is not None and suffix.lower in ORG_WORDS:
                 return None, j + 2  # "Freedom of Russia Legion", "Kyiv Independent"
             if i == j and key in MONTHS_AND_DAYS:
                 return None, j + 1
@@ -265,7 +267,7 @@ class Geoparser:
         """"the villages of Kozinka and Gora Podol": a settlement word before."""
         for back in range(i - 1, max(-1, i - 6), -1):
             word = tokens[back].lower
-            if word in SETTLEMENT_WORDS:
+            if word in SETTLEMENT_WORDS or (back == i - 1 and word in LOCATIVE_WORDS):
                 return True
             if word not in CONNECTORS and word != "and" and not tokens[back].capitalised:
                 return False
@@ -345,7 +347,7 @@ class Geoparser:
             return (place.is_admin and place.match == 0 and in_context) or (in_context and place.population >= 10000 and place.match == 0)
         if place.match == 2:
             return in_context
-        if not in_context and context.countries and place.population < 5000:
+        if not in_context and context.countries and place.population < 20000:
             return False
         if place.match == 1 and place.population < 1000 and not in_context:
             return False

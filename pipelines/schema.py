@@ -19,7 +19,9 @@ date_basis         explicit (a date in the sentence), relative ("yesterday"
                    sentence has no date; the article's main event date is
                    used), published (no date anywhere; publication date)
 place              resolved place name ("" when unresolved)
-mention            the words as written in the article
+mention            the words as written in the article; when the same place
+                   and date is named with several spellings in one article,
+                   they are joined with " | " ("Kozinka | Kozynka …")
 admin1, admin2     first/second-level administrative area names
 country            country name; country_code the ISO 3166-1 alpha-2 code
 feature_code       GeoNames feature code (PPL, ADM1, ADM2, PPLX …)
@@ -30,7 +32,9 @@ resolved           False when the mention could not be geocoded (kept for
                    review, no geometry)
 score              resolution confidence 0..1
 candidates         JSON list of the next best places (name, lat, lon, …)
-sentence           the evidence, verbatim from the article
+sentence           the evidence, verbatim from the article (first sentence)
+evidence           JSON list of every supporting {mention, sentence, start,
+                   end} with character offsets into the article text
 source             article title or file name
 url                article URL when known, else ""
 published          publication date, ISO, or "" when unknown
@@ -86,6 +90,7 @@ class Event:
     sentence: str
     source: str
     published: str
+    evidence: str = "[]"
     geo_precision: str = "point"
     admin1: str = ""
     admin2: str = ""
