@@ -12,7 +12,8 @@ Column reference (also in README.md):
 event_id           stable id: hash of (article_id, place key, date)
 article_id         hash of the article's normalised text (whitespace-folded)
 date               first day the claim covers, ISO
-date_end           last day it covers (== date for day precision)
+date_end           last day it covers (== date for a single day; later for
+                   ranges such as "22-23 May" and for month/year precision)
 date_precision     day | month | year
 date_basis         explicit (a date in the sentence), relative ("yesterday"
                    resolved against the publication date), article (the
