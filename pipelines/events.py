@@ -63,7 +63,7 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
     anchor = article_anchor_date([s.text for s in sentences], published)
     article_id = article_id_for(article.text)
     context_text = _context_text(mentions)
-    country_name = geoparser.geocoder._country_names
+    country_name = geoparser.geocoder.country_name
 
     events: dict[str, Event] = {}
     unresolved = 0

@@ -8,7 +8,6 @@ Nominatim works with it unchanged. It never makes a network request.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
@@ -43,7 +42,7 @@ class GazetteerGeocoder(Geocoder):
     def __init__(self, index: GazetteerIndex, *, user_agent: str = "event-atlas", timeout=DEFAULT_SENTINEL):
         super().__init__(user_agent=user_agent, timeout=timeout)
         self.index = index
-        self._country_names = lru_cache(maxsize=512)(self._country_name)
+        self._country_table: dict[str, str] | None = None
 
     # --- geopy interface -------------------------------------------------
     def geocode(self, query, *, exactly_one=True, timeout=DEFAULT_SENTINEL, near=None, country_codes=None):
@@ -56,8 +55,10 @@ class GazetteerGeocoder(Geocoder):
         ranked = self.candidates(str(query), context)
         if not ranked:
             return None
-        locations = [self.to_location(p, s, ranked) for p, s in ranked]
-        return locations[0] if exactly_one else locations
+        if exactly_one:  # build only the answer: Location objects are not free
+            place, score = ranked[0]
+            return self.to_location(place, score, ranked)
+        return [self.to_location(p, s, ranked) for p, s in ranked]
 
     def reverse(self, query, *, exactly_one=True, timeout=DEFAULT_SENTINEL):
         point = Point(query)
@@ -90,9 +91,9 @@ class GazetteerGeocoder(Geocoder):
             towns = [p for p in self.index.lookup(stem) if p.feature_class == "P"] if stem else []
             # the district's administrative centre stands for the district
             return [
-                Place(**{**t.__dict__, "name": f"{name} district", "feature_code": "ADM2",
-                         "feature_class": "A", "admin2_name": f"{name} district",
-                         "source": f"district named after {t.name}: its centre"})
+                t._replace(name=f"{name} district", feature_code="ADM2", feature_class="A",
+                           admin2_name=f"{name} district",
+                           source=f"district named after {t.name}: its centre")
                 for t in towns
             ]
         # a region named after its capital: Kharkiv region → the ADM1 of Kharkiv
@@ -113,12 +114,14 @@ class GazetteerGeocoder(Geocoder):
         return context_of(place)
 
     # --- output ----------------------------------------------------------
-    def _country_name(self, code: str) -> str:
-        country = self.index.country(code)
-        return country.name if country else code
+    def country_name(self, code: str) -> str:
+        """The country's name for an ISO code (the code itself when unknown)."""
+        if self._country_table is None:  # ~250 rows, read once on first use
+            self._country_table = self.index.country_names()
+        return self._country_table.get(code, code)
 
     def to_location(self, place: Place, score: float, ranked: list[tuple[Place, float]]) -> Location:
-        country = self._country_names(place.country_code) if place.country_code else ""
+        country = self.country_name(place.country_code) if place.country_code else ""
         parts = [place.name]
         for part in (place.admin2_name, place.admin1_name, country):
             if part and part not in parts:

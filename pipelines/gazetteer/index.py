@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
-from .build import SCHEMA, ensure_index
+from .build import MATCH_SKELETON, SCHEMA, ensure_index
 from .names import name_key, skeleton_key
 
 FEATURE_PRECISION = {
@@ -25,9 +25,10 @@ FEATURE_PRECISION = {
 }
 
 
-@dataclass(frozen=True)
-class Place:
-    """One gazetteer entry, as a lookup returns it."""
+class Place(NamedTuple):
+    """One gazetteer entry, as a lookup returns it (a NamedTuple: a lookup
+    builds thousands of these, and a tuple is several times cheaper to build
+    than a frozen dataclass)."""
 
     id: int
     geonameid: int | None
@@ -78,6 +79,8 @@ class GazetteerIndex:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(f"file:{self.index_path}?mode=ro", uri=True, check_same_thread=False)
+            # read pages through mmap instead of copying them into SQLite's own cache
+            conn.execute("PRAGMA mmap_size=268435456")
             if self.user_path is not None and self.user_path.exists():
                 conn.execute("ATTACH DATABASE ? AS user", (f"file:{self.user_path}?mode=ro",))
                 self._local.has_user = True
@@ -101,17 +104,21 @@ class GazetteerIndex:
             rows += conn.execute(sql.format(db="user"), params).fetchall()
         return rows
 
-    def _lookup_uncached(self, key: str) -> tuple[Place, ...]:
-        rows = self._query(
-            f"SELECT {_COLUMNS}, n.match FROM {{db}}.names n JOIN {{db}}.places p ON p.id = n.place_id "
-            "WHERE n.key = ?",
-            (key,),
-        )
+    def _lookup_uncached(self, key: str, skel: str = "") -> tuple[Place, ...]:
+        """One indexed query for the key (and the skeleton key, whose matches
+        count as ``match=2`` unless the exact key found the place too)."""
+        if skel:
+            sql = (f"SELECT {_COLUMNS}, CASE WHEN n.key = ? THEN n.match ELSE {MATCH_SKELETON} END "
+                   "FROM {db}.names n JOIN {db}.places p ON p.id = n.place_id WHERE n.key IN (?, ?)")
+            rows = self._query(sql, (key, key, skel))
+        else:
+            sql = f"SELECT {_COLUMNS}, n.match FROM {{db}}.names n JOIN {{db}}.places p ON p.id = n.place_id WHERE n.key = ?"
+            rows = self._query(sql, (key,))
         best: dict[int, Place] = {}
         for row in rows:
-            place = Place(*row)
-            if place.id not in best or best[place.id].match > place.match:
-                best[place.id] = place
+            known = best.get(row[0])
+            if known is None or known.match > row[-1]:
+                best[row[0]] = Place(*row)
         return tuple(best.values())
 
     def lookup(self, name: str, *, fuzzy: bool = True) -> list[Place]:
@@ -120,14 +127,10 @@ class GazetteerIndex:
         key = name_key(name)
         if not key:
             return []
-        found = {p.id: p for p in self._cache_lookup(key)}
-        if fuzzy:
-            skel = skeleton_key(name)
-            if len(skel) >= 5:
-                for place in self._cache_lookup(skel):
-                    if place.id not in found:
-                        found[place.id] = Place(**{**place.__dict__, "match": 2})
-        return list(found.values())
+        skel = skeleton_key(name) if fuzzy else ""
+        if len(skel) < 5 or skel == key:
+            skel = ""
+        return list(self._cache_lookup(key, skel))
 
     def has_key(self, key: str) -> bool:
         return bool(self._cache_lookup(key))
@@ -146,6 +149,11 @@ class GazetteerIndex:
             (country_code,),
         )
         return Place(*rows[0]) if rows else None
+
+    def country_names(self) -> dict[str, str]:
+        """Country code → country name, for every country (one query)."""
+        rows = self._query("SELECT country_code, name FROM {db}.places WHERE feature_code = 'PCLI'", ())
+        return {code: name for code, name in rows}
 
     def nearest(self, lat: float, lon: float, radius_deg: float = 0.5) -> list[Place]:
         rows = self._query(
