@@ -6,6 +6,8 @@ skipped, except with CI=true, where they fail: CI must run them.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import socket
@@ -101,11 +103,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(dashboard_store, tmp_path_factory, chromium_path) -> str:
+@contextlib.contextmanager
+def running_dashboard(store: Path, log: Path):
+    """A real ``streamlit run dashboard/app.py`` on a free loopback port,
+    reading ``store``; yields its base URL once it answers its health check."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {**os.environ, "EVENT_ATLAS_STORE": str(dashboard_store)}
+    env = {**os.environ, "EVENT_ATLAS_STORE": str(store)}
     env.pop("EVENT_ATLAS_ONLINE_GEOCODER", None)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -139,6 +142,31 @@ def dashboard_url(dashboard_store, tmp_path_factory, chromium_path) -> str:
             proc.wait()
 
 
+@pytest.fixture(scope="session")
+def dashboard_url(dashboard_store, tmp_path_factory, chromium_path) -> str:
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    with running_dashboard(dashboard_store, log) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def seed_dashboard_url(tmp_path_factory, chromium_path) -> str:
+    """The dashboard on a store the real pipeline filled from the seed article."""
+    from conftest import SEED_GOLD, SEED_TEXT
+
+    if not SEED_GOLD.exists():
+        pytest.skip(f"{SEED_GOLD} is not here")
+    published = json.loads(SEED_GOLD.read_text(encoding="utf-8"))["published"]
+    store = tmp_path_factory.mktemp("seed-dashboard") / "events.gpkg"
+    subprocess.run(
+        [sys.executable, "-m", "pipelines", "ingest", str(SEED_TEXT), "--published", published,
+         "--store", str(store)],
+        cwd=PROJECT_ROOT, check=True, capture_output=True, text=True,
+    )
+    with running_dashboard(store, store.with_suffix(".log")) as url:
+        yield url
+
+
 class PageLog:
     """What a page did that a test may want to assert on."""
 
@@ -156,8 +184,8 @@ class PageLog:
         return self.page_errors + console
 
 
-@pytest.fixture()
-def page(browser, dashboard_url):
+@contextlib.contextmanager
+def offline_page(browser, base_url: str):
     """A fresh page with every non-loopback request refused (an offline
     machine), and its console, errors and dialogs recorded on ``page.log``."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
@@ -180,9 +208,25 @@ def page(browser, dashboard_url):
 
     pg.on("dialog", on_dialog)
     pg.log = log
-    pg.base_url = dashboard_url
-    yield pg
-    context.close()
+    pg.base_url = base_url
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def page(browser, dashboard_url):
+    """The six-event dashboard in an offline page."""
+    with offline_page(browser, dashboard_url) as pg:
+        yield pg
+
+
+@pytest.fixture()
+def seed_page(browser, seed_dashboard_url):
+    """The seed article's dashboard in an offline page."""
+    with offline_page(browser, seed_dashboard_url) as pg:
+        yield pg
 
 
 @pytest.fixture(scope="session")

@@ -138,3 +138,38 @@ def test_hostile_text_in_a_popup_is_shown_as_text(page, screenshots):
     page.wait_for_timeout(400)  # the popup's fade-in; and any injected onerror would have fired
     page.screenshot(path=str(screenshots / "dashboard-hostile-popup.png"))
     assert_clean(page)
+
+
+@pytest.mark.seed
+def test_seed_article_store_on_the_map_with_slider_and_download(seed_page, screenshots):
+    """The store the pipeline made from the real seed article: every event a
+    marker, the slider narrows to 23 May, the download follows it."""
+    page = seed_page
+    open_dashboard(page)
+    total = shown(page)[1]
+    assert total == shown(page)[0] >= 4
+    everything = download(page)
+    located_ = [f for f in everything["features"] if f["geometry"] is not None]
+    expect(markers(page)).to_have_count(len(located_), timeout=15_000)
+    by_date = {}
+    for f in everything["features"]:
+        by_date.setdefault(f["properties"]["date"], []).append(f)
+    assert set(by_date) == {"2023-05-22", "2023-05-23"}
+    places = {f["properties"]["place"] for f in by_date["2023-05-22"]}
+    assert {"Kozinka", "Gora-Podol", "Grayvoronsky District"} <= places
+    page.screenshot(path=str(screenshots / "dashboard-seed-article.png"), full_page=True)
+
+    start = page.get_by_role("slider", name=re.compile("Timeline .* start"))
+    start.focus()
+    page.keyboard.press("ArrowRight")
+    later = len(by_date["2023-05-23"])
+    expect(page.get_by_text(COUNT_RE)).to_contain_text(f"{later} event", timeout=15_000)
+    wait_idle(page)
+    assert shown(page) == (later, total)
+    expect(markers(page)).to_have_count(
+        sum(f["geometry"] is not None for f in by_date["2023-05-23"]), timeout=15_000)
+    narrowed = download(page)
+    assert {f["properties"]["date"] for f in narrowed["features"]} == {"2023-05-23"}
+    assert len(narrowed["features"]) == later
+    assert narrowed["metadata"]["filters"] == {"start": "2023-05-23", "end": "2023-05-23"}
+    assert_clean(page)
