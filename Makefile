@@ -28,6 +28,7 @@ example-data: setup
 	else $(PY) -m pipelines ingest geodata/examples --store "$(STORE)"; fi
 
 run: example-data
+	$(PY) -m dashboard.assets
 	EVENT_ATLAS_STORE="$(STORE)" $(PY) -m streamlit run dashboard/app.py \
 		--server.port $(PORT) --server.address $(ADDRESS)
 

@@ -190,3 +190,25 @@ def test_publication_date_used_when_the_text_has_none(tmp_path):
     events = gpd.read_file(store, layer="events")
     row = events[events["place"] == "Shebekino"].iloc[0]
     assert (row["date"], row["date_precision"], row["date_basis"]) == ("2023-06-01", "day", "published")
+
+
+def test_example_articles_resolve_every_place_near_the_real_one(example_store):
+    """The overlay covers what the example articles need: nothing unresolved,
+    and the villages land where they are."""
+    from conftest import haversine_km
+
+    events = gpd.read_file(example_store, layer="events")
+    assert not events["resolved"].isna().any() and events["resolved"].astype(bool).all()
+    expected = {  # (lat, lon) of the real places; tolerance km
+        "Kozinka": (50.4613, 35.6026, 5),
+        "Gora-Podol": (50.4739, 35.6464, 5),
+        "Klishchiivka": (48.5333, 37.9667, 5),
+        "Bakhmut": (48.5942, 37.9989, 5),
+        "Shebekino": (50.4008, 36.8876, 5),
+        "Nova Kakhovka": (46.7551, 33.3486, 5),
+    }
+    for place, (lat, lon, km) in expected.items():
+        rows = events[events["place"] == place]
+        assert len(rows), place
+        for _, row in rows.iterrows():
+            assert haversine_km(row["lat"], row["lon"], lat, lon) < km, (place, row["lat"], row["lon"])
