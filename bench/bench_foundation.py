@@ -7,6 +7,7 @@ build, >= 20,000 lookups/s, seed ingest < 1 s warm, peak memory < 500 MB.
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import sqlite3
@@ -25,7 +26,7 @@ from pipelines.gazetteer.build import ensure_index  # noqa: E402
 from pipelines.gazetteer import open_gazetteer
 from pipelines.pipeline import Pipeline  # noqa: E402
 
-SEED = ROOT.parent / "shared" / "corpus" / "seed" / "belgorod-incursion-2023-05.txt"
+SEED = Path(os.environ.get("EVENT_ATLAS_SHARED") or ROOT.parent / "shared") / "corpus" / "seed" / "belgorod-incursion-2023-05.txt"
 FALLBACK_ARTICLE = ROOT / "geodata" / "examples" / "belgorod-raid-2023-05.md"
 
 

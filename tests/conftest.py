@@ -13,7 +13,9 @@ import pytest
 
 from pipelines.config import PROJECT_ROOT, Settings
 
-SHARED = PROJECT_ROOT.parent / "shared"
+#: The shared corpus beside the checkout; EVENT_ATLAS_SHARED points elsewhere
+#: (e.g. for a clone in a temporary folder).
+SHARED = Path(os.environ.get("EVENT_ATLAS_SHARED") or PROJECT_ROOT.parent / "shared")
 SEED_DIR = SHARED / "corpus" / "seed"
 SEED_TEXT = SEED_DIR / "belgorod-incursion-2023-05.txt"
 SEED_GOLD = SEED_DIR / "belgorod-incursion-2023-05.gold.json"
