@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--store")
     events.add_argument("--limit", type=int, default=0, help="show at most this many rows (0: all)")
 
+    extract = sub.add_parser("extract", help="place mentions of JSON-lines documents, as JSON lines")
+    extract.add_argument("--jsonl", required=True, type=Path, metavar="IN.jsonl",
+                         help='lines {"id", "text", "published"?}; "-" reads stdin')
+
+    evaluate = sub.add_parser("evaluate", help="score the geoparser (or --pred) against a gold corpus")
+    evaluate.add_argument("gold", type=Path, metavar="GOLD.jsonl")
+    evaluate.add_argument("--pred", type=Path, metavar="PRED.jsonl", help="score these predictions instead of running the geoparser")
+    evaluate.add_argument("--errors", type=Path, metavar="OUT.jsonl", help="write every miss and wrong resolution here")
+
     gaz = sub.add_parser("gazetteer", help="manage the gazetteer")
     gaz_sub = gaz.add_subparsers(dest="gazetteer_command", required=True, parser_class=_Parser)
     gimport = gaz_sub.add_parser("import", help="import a GeoNames dump (e.g. RU.txt, 19 tab-separated columns)")
@@ -74,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             "geocode": cmd_geocode,
             "events": cmd_events,
             "gazetteer": cmd_gazetteer,
+            "extract": cmd_extract,
+            "evaluate": cmd_evaluate,
         }[args.command]
         return handler(args, settings)
     except EventAtlasError as exc:
@@ -199,4 +210,96 @@ def cmd_gazetteer(args, settings: Settings) -> int:
     main_index = ensure_index(settings.gazetteer_path, settings.overlay_path)
     result = import_geonames_dump(args.file, settings.cache_dir / USER_PLACES, main_index)
     print(f"imported {result.places} places ({result.skipped} rows skipped) from {args.file} into {settings.cache_dir / USER_PLACES}")
+    return 0
+
+
+def _read_lines(path: Path) -> list[str]:
+    # split on "\n" only: str.splitlines() would also split inside JSON strings at U+2028 etc.
+    if str(path) == "-":
+        return sys.stdin.read().split("\n")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def cmd_extract(args, settings: Settings) -> int:
+    from .extract import extract_document, parse_documents
+    from .gazetteer import open_gazetteer
+    from .geoparse import Geoparser
+
+    documents = list(parse_documents(_read_lines(args.jsonl), str(args.jsonl)))  # all checked before output
+    geoparser = Geoparser(open_gazetteer(settings))  # loaded once for every document
+    out = sys.stdout
+    for doc in documents:
+        out.write(json.dumps(extract_document(geoparser, doc), ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_evaluate(args, settings: Settings) -> int:
+    import time
+
+    from .evaluation import ACCURACY_KM, Scores, score_document
+    from .extract import extract_document, parse_documents
+
+    gold_lines = _read_lines(args.gold)
+    gold_docs = []
+    for number, line in enumerate(gold_lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            toponyms = obj["toponyms"]
+            [(t["start"], t["end"], t["lat"], t["lon"]) for t in toponyms]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f"{args.gold}:{number}: not a gold document with toponyms ({exc})") from None
+        gold_docs.append(obj)
+
+    started = time.perf_counter()
+    if args.pred:
+        predictions = {}
+        for number, line in enumerate(_read_lines(args.pred), 1):
+            if line.strip():
+                try:
+                    record = json.loads(line)
+                    predictions[record["id"]] = record["mentions"]
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise InputError(f"{args.pred}:{number}: not an extract record ({exc})") from None
+    else:
+        from .gazetteer import open_gazetteer
+        from .geoparse import Geoparser
+
+        geoparser = Geoparser(open_gazetteer(settings))
+        started = time.perf_counter()  # documents per second: parsing, not loading
+        documents = list(parse_documents(gold_lines, str(args.gold)))
+        predictions = {doc.id: extract_document(geoparser, doc)["mentions"] for doc in documents}
+    elapsed = time.perf_counter() - started
+
+    scores = Scores()
+    errors = []
+    for doc in gold_docs:
+        predicted = predictions.get(doc["id"], [])
+        pairs = score_document(doc["toponyms"], predicted, scores)
+        if args.errors:
+            matched_gold = {id(p.gold) for p in pairs}
+            matched_pred = {id(p.predicted) for p in pairs}
+            errors += [{"id": doc["id"], "type": "missed", "gold": g} for g in doc["toponyms"] if id(g) not in matched_gold]
+            errors += [{"id": doc["id"], "type": "spurious", "predicted": p} for p in predicted if id(p) not in matched_pred]
+            errors += [{"id": doc["id"], "type": "wrong", "km": round(p.error_km, 1) if p.error_km != float("inf") else None,
+                        "gold": p.gold, "predicted": {k: v for k, v in p.predicted.items() if k != "candidates"}}
+                       for p in pairs if p.error_km > ACCURACY_KM]
+    if args.errors:
+        with open(args.errors, "w", encoding="utf-8") as fh:
+            for e in errors:
+                fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+
+    s = scores
+    print(f"{args.gold.name}: {s.documents} documents, {s.gold} gold toponyms, {s.predicted} predicted, {s.matched} matched")
+    print(f"recognition   precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}")
+    print(f"resolution    accuracy@161km {s.accuracy_161:.3f}  median error {s.median_error_km:.1f} km")
+    print(f"end to end    {s.end_to_end:.3f} of gold toponyms matched and within 161 km")
+    if not args.pred:
+        print(f"speed         {s.documents / elapsed:.1f} documents/s ({elapsed:.2f} s)")
     return 0
