@@ -61,6 +61,21 @@ MONTHS_AND_DAYS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
     "saturday sunday".split()
 )
+#: Capitalised words that share a gazetteer name but in news text are almost
+#: never the place: holidays, faiths, movements, organisations, events.
+NOT_PLACES = frozenset(
+    name_key(n)
+    for n in (
+        "Christmas", "Easter", "Thanksgiving", "Halloween", "Ramadan", "Eid", "Hanukkah", "Passover",
+        "Christian", "Christians", "Muslim", "Muslims", "Jewish", "Catholic", "Protestant", "Islamic",
+        "Ismaili", "Sunni", "Shia", "Shiite", "Hindu", "Buddhist", "Arab", "Arabs", "English",
+        "Hamas", "Hezbollah", "Taliban", "Fatah", "NATO", "Olympic", "Olympics", "Paralympic",
+        "Republican", "Republicans", "Democrat", "Democrats", "Democratic", "Congress", "Senate",
+        "God", "Lord", "Bible", "Internet", "Web", "Google", "Facebook", "Twitter",
+    )
+)
+#: Words after a name that say it is a person ("Moore said").
+SPEECH_VERBS = frozenset({"said", "says", "told", "added", "explained", "wrote", "asked", "replied", "noted"})
 CONNECTORS = frozenset({"of", "de", "del", "la", "le", "du", "upon", "on", "the", "al", "el", "am", "an", "der"})
 
 _TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_](?:[\w’'\-]*[^\W_])?")
@@ -165,13 +180,31 @@ class Geoparser:
                 return False
         return True
 
+    def _major_place(self, word: str) -> bool:
+        """A country, first-level area or big city: never taken for a surname."""
+        return any(p.match == 0 and (p.is_admin or p.population >= 100_000)
+                   for p in self.index.lookup(word, fuzzy=False))
+
     def _person_spans(self, text: str, tokens: list[Token]) -> tuple[set[int], set[str]]:
         """Token positions that belong to person names, and the surnames seen."""
         given = first_names()
         person: set[int] = set()
         surnames: set[str] = set()
         for i, tok in enumerate(tokens):
-            if not tok.capitalised or i + 1 >= len(tokens):
+            if not tok.capitalised:
+                continue
+            # "Dr. Moore", "Gov. Perry": a lone name after a title
+            if i > 0 and tokens[i - 1].lower.rstrip(".") in TITLES and tokens[i - 1].capitalised \
+                    and not self._major_place(_strip_possessive(tok.text)):
+                person.add(i)
+                surnames.add(_strip_possessive(tok.text).lower())
+            # "Moore said"
+            if i + 1 < len(tokens) and tokens[i + 1].lower in SPEECH_VERBS and i > 0 \
+                    and tokens[i - 1].capitalised and not self._major_place(_strip_possessive(tok.text)) \
+                    and _GAP_OK.match(text[tokens[i - 1].end : tok.start]):
+                person.add(i)
+                surnames.add(_strip_possessive(tok.text).lower())
+            if i + 1 >= len(tokens):
                 continue
             nxt = tokens[i + 1]
             if not nxt.capitalised or not _GAP_OK.match(text[tok.end : nxt.start]) or text[tok.end:nxt.start] == "":
@@ -181,7 +214,7 @@ class Geoparser:
                 pair_key = name_key(f"{tok.text} {_strip_possessive(nxt.text)}")
                 if self.index.has_key(pair_key):
                     continue  # "Nova Kakhovka" is a town, not a woman called Nova
-                if nxt.lower in REGION_WORDS | DISTRICT_WORDS:
+                if nxt.lower in REGION_WORDS | DISTRICT_WORDS or self._major_place(_strip_possessive(nxt.text)):
                     continue
                 person.update((i, i + 1))
                 surnames.add(_strip_possessive(nxt.text).lower())
@@ -224,13 +257,19 @@ class Geoparser:
             area = None
             if suffix is not None and not _POSSESSIVE.search(tokens[j].text):
                 area = self._area_word(suffix.lower, text, tokens, j + 1)
+            if area is not None and i == j and tokens[i].lower in words and not self.index.has_key(name_key(name)):
+                area = None  # "The state", "A district": a word, not a name
             if area is not None and (i == j or self.index.has_key(name_key(name))):
                 last = self._area_end(text, tokens, j + 1)
                 span_text = text[tokens[i].start : tokens[last].end]
                 return self._area_mention(tokens[i].start, tokens[last].end, span_text, name, area), last + 1
             key = name_key(name)
-            if key in METONYMS:
+            if key in METONYMS or key in NOT_PLACES:
                 return None, j + 1
+            if i == j and (tokens[i].lower.rstrip(".") in TITLES or tokens[i].lower in ORG_WORDS):
+                return None, j + 1  # "Dr", "Gov", "University" alone are not places
+            if i == j and ("'" in name or "’" in name):
+                return None, j + 1  # contractions: "I've", "I'll"
             if not self.index.has_key(key) and not self.index.lookup(name):
                 if i == j and self._after_settlement_word(text, tokens, i):
                     return Mention(tokens[i].start, end, name, name, KIND_PLACE, "point"), j + 1
@@ -240,9 +279,10 @@ class Geoparser:
             if i == j and key in MONTHS_AND_DAYS:
                 return None, j + 1
             mention = Mention(tokens[i].start, end, name, name, KIND_PLACE)
-            if i == j and tokens[i].lower in words and not self._after_settlement_word(text, tokens, i):
+            as_word = i == j and tokens[i].lower in words and not tokens[i].text.isupper()  # "US" is not "us"
+            if as_word and not self._after_settlement_word(text, tokens, i):
                 mention.area = "common-word"  # decided after resolution
-            if i == j and _sentence_initial(text, tokens[i]) and tokens[i].lower in words:
+            if as_word and _sentence_initial(text, tokens[i]):
                 mention.area = "common-word"
             return mention, j + 1
         return None
@@ -289,15 +329,16 @@ class Geoparser:
         return self.index.lookup(mention.name)
 
     def parse(self, text: str, near: Context | None = None) -> list[Mention]:
-        """Recognise and resolve; returns place, country and demonym mentions."""
+        """Recognise and resolve; returns place, country and demonym mentions.
+
+        Whether a mention is a country (context) or a place is decided by the
+        place it resolves to, after ranking in context: "Georgia" in an
+        article about Atlanta is the US state, not the country."""
         mentions = self.recognise(text)
         for m in mentions:
             m.options = self._options(m)
-            countries = [p for p in m.options if p.is_country and p.match == 0]
-            if countries and m.area in (None, "common-word"):
-                m.kind = KIND_DEMONYM if countries[0].feature_code == "DEMONYM" else KIND_COUNTRY
-                m.options = countries
-                m.area = None
+            if m.area in (None, "common-word") and self._country_like(m.options):
+                m.kind = KIND_DEMONYM if m.options and self._best_prior(m.options).feature_code == "DEMONYM" else KIND_COUNTRY
         context = self._document_context(mentions, near or Context())
         for _ in range(2):
             for m in mentions:
@@ -310,14 +351,34 @@ class Geoparser:
                 m.candidates = rank(m.options, ctx)
                 m.place = m.candidates[0][0] if m.candidates else None
                 m.score = confidence(m.candidates)
+                if m.place is not None and m.area in (None, "common-word"):
+                    if m.place.feature_code == "DEMONYM":
+                        m.kind = KIND_DEMONYM
+                    elif m.place.is_country:
+                        m.kind = KIND_COUNTRY
+                    else:
+                        m.kind = KIND_PLACE
         return [m for m in mentions if self._accept(m, context)]
+
+    @staticmethod
+    def _best_prior(options: list[Place]) -> Place:
+        return rank(options, Context())[0][0]
+
+    @staticmethod
+    def _country_like(options: list[Place]) -> bool:
+        """Most likely a country (or its demonym) before any context is known:
+        the name's best reading is a country and no first-level area has it."""
+        if not options:
+            return False
+        exact = [p for p in options if p.match == 0]
+        return any(p.is_country for p in exact) and not any(p.feature_code == "ADM1" for p in exact)
 
     def _document_context(self, mentions: list[Mention], near: Context) -> Context:
         countries: set[str] = set(near.countries)
         admin1: set[tuple[str, str]] = set(near.admin1)
         for m in mentions:
             if m.kind in (KIND_COUNTRY, KIND_DEMONYM) and m.options:
-                countries.add(m.options[0].country_code)
+                countries.add(next(p for p in m.options if p.is_country).country_code)
             elif m.area in ("region", None) and m.options:
                 best = rank(m.options, Context(countries=frozenset(countries)))[0][0]
                 if best.feature_code == "ADM1" and (m.area == "region" or best.match == 0):

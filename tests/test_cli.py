@@ -116,7 +116,7 @@ def test_geocode_answers_near_belgorod_oblast():
     for record in lines:
         lat, lon = GOLD_POINTS[record["query"]]
         assert haversine_km(record["lat"], record["lon"], lat, lon) < 5, record
-        assert record["country_code"] == "RU" and record["admin1"] == "Belgorod"
+        assert record["country_code"] == "RU" and record["admin1"] == "Belgorod Oblast"
         for key in ("name", "feature_class", "feature_code", "geonameid", "precision", "source", "candidates"):
             assert key in record
     assert lines[0]["geonameid"] == lines[1]["geonameid"] == 543229

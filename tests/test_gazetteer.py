@@ -131,7 +131,7 @@ def test_gazetteer_import_makes_villages_resolvable(tmp_path, settings):
     record = json.loads(after.stdout)
     assert record["found"] and record["source"] == "geonames-import"
     assert haversine_km(record["lat"], record["lon"], 50.5306, 35.5547) < 0.1
-    assert record["admin1"] == "Belgorod" and record["admin2"] == "Grayvoronskiy Rayon"
+    assert record["admin1"] == "Belgorod Oblast" and record["admin2"] == "Grayvoronskiy Rayon"
 
 
 def test_gazetteer_import_rejects_a_non_geonames_file(tmp_path, settings):
