@@ -53,7 +53,8 @@ TITLES = frozenset(
         "president spokesman spokeswoman spokesperson governor minister mayor general gen colonel col lt "
         "lieutenant sgt sergeant mr mrs ms dr prof senator sen rep representative judge pope king queen "
         "prince princess chancellor secretary commander chief director leader premier ambassador "
-        "patriarch archbishop bishop captain capt major maj admiral adm marshal sheikh emir"
+        "patriarch archbishop bishop captain capt major maj admiral adm marshal sheikh emir "
+        "gov rep sen atty supt det cpl pvt insp cmdr sgt pct lt"
     ).split()
 )
 MONTHS_AND_DAYS = frozenset(
@@ -74,11 +75,16 @@ NOT_PLACES = frozenset(
         "God", "Lord", "Bible", "Internet", "Web", "Google", "Facebook", "Twitter",
     )
 )
+DETERMINERS = frozenset("the a an this that these those our its their his her each every any another".split())
 #: Words after a name that say it is a person ("Moore said").
 SPEECH_VERBS = frozenset({"said", "says", "told", "added", "explained", "wrote", "asked", "replied", "noted"})
 CONNECTORS = frozenset({"of", "de", "del", "la", "le", "du", "upon", "on", "the", "al", "el", "am", "an", "der"})
 
-_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_](?:[\w’'\-]*[^\W_])?")
+_TOKEN = re.compile(
+    # "W.Va.", "Ga." before a comma or a lower-case word (AP state abbreviations), "U.S.", words
+    r"(?:[A-Z]\.\s?)?[A-Z][a-z]{1,3}\.(?=\s*[,;)]|\s+[a-z0-9])"
+    r"|(?:[A-Z]\.){2,}|[^\W\d_](?:[\w’'\-]*[^\W_])?"
+)
 _POSSESSIVE = re.compile(r"[’']s$")
 _GAP_OK = re.compile(r"^[ \t\-]*$")
 
@@ -257,7 +263,8 @@ class Geoparser:
             area = None
             if suffix is not None and not _POSSESSIVE.search(tokens[j].text):
                 area = self._area_word(suffix.lower, text, tokens, j + 1)
-            if area is not None and i == j and tokens[i].lower in words and not self.index.has_key(name_key(name)):
+            if area is not None and i == j and (tokens[i].lower in DETERMINERS or (
+                    tokens[i].lower in words and not self.index.has_key(name_key(name)))):
                 area = None  # "The state", "A district": a word, not a name
             if area is not None and (i == j or self.index.has_key(name_key(name))):
                 last = self._area_end(text, tokens, j + 1)
@@ -400,8 +407,8 @@ class Geoparser:
         place = m.place
         if place is None:
             return False
-        if m.text.isupper() and not place.is_admin:
-            return False  # acronyms (FRL, RVC) are organisations, not towns
+        if m.text.isupper() and len(m.text) <= 4 and "." not in m.text and not place.is_admin:
+            return False  # acronyms (FRL, RVC) are organisations, not towns; "BEIRUT —" is a dateline
         in_context = place.country_code in context.countries
         if m.area == "common-word":
             m.area = None

@@ -36,8 +36,10 @@ from typing import Iterable, Iterator
 from ..errors import GazetteerError
 from .names import is_latin, name_key, skeleton_key
 
-INDEX_VERSION = "4"
+INDEX_VERSION = "5"
 COUNTRIES_CSV = Path(__file__).resolve().parents[2] / "geodata" / "gazetteer" / "countries.csv"
+#: Short forms of existing places (AP state abbreviations, "D.C.", "NSW").
+ALIASES_CSV = COUNTRIES_CSV.with_name("aliases.csv")
 
 # match kinds stored with each key; lower is better
 MATCH_NAME, MATCH_ALT, MATCH_SKELETON = 0, 1, 2
@@ -104,7 +106,7 @@ def source_fingerprint(overlay_path: Path) -> str:
             parts.append(f"{pkg}={importlib.metadata.version(pkg)}")
         except importlib.metadata.PackageNotFoundError:
             parts.append(f"{pkg}=missing")
-    for path in (overlay_path, COUNTRIES_CSV):
+    for path in (overlay_path, COUNTRIES_CSV, ALIASES_CSV):
         parts.append(hashlib.sha1(path.read_bytes()).hexdigest() if path.exists() else "none")
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
@@ -166,11 +168,11 @@ def _load_states() -> list[dict]:
 def _load_country_points() -> dict[str, tuple[tuple[float, float], str]]:
     """ISO code → (representative point, its source).
 
-    The centroid of the country's largest polygon (countryinfo's outlines) is
-    its geographic centre, which is what gazetteers and encyclopaedias give for
-    a country; the mainland only, so Alaska or overseas islands do not pull it
-    away. Countries without an outline take countries-states-cities' point."""
-    from shapely.geometry import shape
+    The centroid of the country's outline (countryinfo) is its geographic
+    centre, which is what gazetteers and encyclopaedias give for a country;
+    only the mainland and islands at least half its size count, so Alaska or
+    overseas islands do not pull it away (New Zealand keeps both islands). Countries without an outline take countries-states-cities' point."""
+    from shapely.geometry import MultiPolygon, shape
 
     points: dict[str, tuple[tuple[float, float], str]] = {}
     with open(_package_file("country_state_city", "data", "country.json"), encoding="utf-8") as fh:
@@ -187,10 +189,11 @@ def _load_country_points() -> dict[str, tuple[tuple[float, float], str]]:
         if not iso or not features:
             continue
         geom = shape(features[0]["geometry"])
-        if geom.geom_type == "MultiPolygon":
-            geom = max(geom.geoms, key=lambda g: g.area)
+        if geom.geom_type == "MultiPolygon":  # mainland and islands at least half its size
+            largest = max(g.area for g in geom.geoms)
+            geom = MultiPolygon([g for g in geom.geoms if g.area >= 0.5 * largest])
         centre = geom.centroid
-        points[iso] = ((round(centre.y, 5), round(centre.x, 5)), "centroid of its main outline (countryinfo)")
+        points[iso] = ((round(centre.y, 5), round(centre.x, 5)), "centroid of its main outline(s) (countryinfo)")
     return points
 
 
@@ -454,6 +457,7 @@ def build_index(path: Path, overlay_path: Path) -> dict:
     try:
         conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
         count = write_places(conn, collect_places(overlay_path))
+        add_aliases(conn, ALIASES_CSV)
         conn.execute("CREATE INDEX places_admin ON places(country_code, admin1_code, feature_code)")
         conn.execute("CREATE INDEX places_lat ON places(lat)")
         conn.executemany(
@@ -465,6 +469,28 @@ def build_index(path: Path, overlay_path: Path) -> dict:
         conn.close()
     os.replace(tmp, path)
     return {"places": count, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def add_aliases(conn: sqlite3.Connection, path: Path) -> int:
+    """Give places their short forms: each alias row names its target by name,
+    country and kind (ADM1, or P for the most populous place of that name)."""
+    if not path.exists():
+        return 0
+    added = 0
+    with open(path, encoding="utf-8", newline="") as fh:
+        for n, rec in enumerate(csv.DictReader(fh), start=2):
+            kind = rec["kind"].strip()
+            column = "feature_class" if kind == "P" else "feature_code"
+            row = conn.execute(
+                f"SELECT id FROM places WHERE name = ? AND country_code = ? AND {column} = ? "
+                "ORDER BY population DESC LIMIT 1",
+                (rec["target"], rec["country_code"], kind),
+            ).fetchone()
+            if row is None:
+                raise GazetteerError(f"{path}:{n}: no {kind} place {rec['target']!r} in {rec['country_code']}")
+            conn.execute("INSERT OR REPLACE INTO names VALUES (?, ?, ?)", (name_key(rec["alias"]), row[0], MATCH_ALT))
+            added += 1
+    return added
 
 
 def index_is_current(path: Path, overlay_path: Path) -> bool:
