@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="score the geoparser (or --pred) against a gold corpus")
     evaluate.add_argument("gold", type=Path, metavar="GOLD.jsonl")
     evaluate.add_argument("--pred", type=Path, metavar="PRED.jsonl", help="score these predictions instead of running the geoparser")
+    evaluate.add_argument("--kinds", default="place,country",
+                          help="mention kinds scored as toponyms (default place,country; add demonym for "
+                               "corpora that annotate 'Turkish' as Turkey)")
     evaluate.add_argument("--errors", type=Path, metavar="OUT.jsonl", help="write every miss and wrong resolution here")
 
     gaz = sub.add_parser("gazetteer", help="manage the gazetteer")
@@ -277,10 +280,11 @@ def cmd_evaluate(args, settings: Settings) -> int:
         predictions = {doc.id: extract_document(geoparser, doc)["mentions"] for doc in documents}
     elapsed = time.perf_counter() - started
 
+    kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
     scores = Scores()
     errors = []
     for doc in gold_docs:
-        predicted = predictions.get(doc["id"], [])
+        predicted = [p for p in predictions.get(doc["id"], []) if p.get("kind", "place") in kinds]
         pairs = score_document(doc["toponyms"], predicted, scores)
         if args.errors:
             matched_gold = {id(p.gold) for p in pairs}

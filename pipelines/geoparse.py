@@ -72,7 +72,8 @@ NOT_PLACES = frozenset(
         "Ismaili", "Sunni", "Shia", "Shiite", "Hindu", "Buddhist", "Arab", "Arabs", "English",
         "Hamas", "Hezbollah", "Taliban", "Fatah", "NATO", "Olympic", "Olympics", "Paralympic",
         "Republican", "Republicans", "Democrat", "Democrats", "Democratic", "Congress", "Senate",
-        "God", "Lord", "Bible", "Internet", "Web", "Google", "Facebook", "Twitter",
+        "West", "East", "North", "South", "Central", "Midwest", "Northeast", "Southeast", "Northwest",
+        "Southwest", "God", "Lord", "Bible", "Internet", "Web", "Google", "Facebook", "Twitter",
     )
 )
 DETERMINERS = frozenset("the a an this that these those our its their his her each every any another".split())
@@ -187,8 +188,8 @@ class Geoparser:
         return True
 
     def _major_place(self, word: str) -> bool:
-        """A country, first-level area or big city: never taken for a surname."""
-        return any(p.match == 0 and (p.is_admin or p.population >= 100_000)
+        """A country or first-level area: never taken for a surname."""
+        return any(p.match == 0 and (p.is_country or p.feature_code == "ADM1")
                    for p in self.index.lookup(word, fuzzy=False))
 
     def _person_spans(self, text: str, tokens: list[Token]) -> tuple[set[int], set[str]]:
@@ -223,7 +224,12 @@ class Geoparser:
                 if nxt.lower in REGION_WORDS | DISTRICT_WORDS or self._major_place(_strip_possessive(nxt.text)):
                     continue
                 person.update((i, i + 1))
-                surnames.add(_strip_possessive(nxt.text).lower())
+                last = i + 1
+                # "George W. Bush": past a middle initial to the surname
+                if len(nxt.text.rstrip(".")) == 1 and i + 2 < len(tokens) and tokens[i + 2].capitalised:
+                    last = i + 2
+                    person.add(last)
+                surnames.add(_strip_possessive(tokens[last].text).lower())
         for i, tok in enumerate(tokens):
             if _strip_possessive(tok.text).lower() in surnames:
                 person.add(i)
@@ -263,6 +269,9 @@ class Geoparser:
             area = None
             if suffix is not None and not _POSSESSIVE.search(tokens[j].text):
                 area = self._area_word(suffix.lower, text, tokens, j + 1)
+            if area == "region" and suffix.text == "State" and not any(
+                    p.feature_code == "ADM1" for p in self.index.lookup(name, fuzzy=False)):
+                area = None  # "Lansing State Journal", "Houston State": not a state
             if area is not None and i == j and (tokens[i].lower in DETERMINERS or (
                     tokens[i].lower in words and not self.index.has_key(name_key(name)))):
                 area = None  # "The state", "A district": a word, not a name
@@ -287,12 +296,25 @@ class Geoparser:
                 return None, j + 1
             mention = Mention(tokens[i].start, end, name, name, KIND_PLACE)
             as_word = i == j and tokens[i].lower in words and not tokens[i].text.isupper()  # "US" is not "us"
+            if as_word and self._inside_name(text, tokens, i):
+                return None, j + 1  # "Main Street", "City Hall", "Ohio State University"
+            if i == j and tokens[i].text.endswith(".") and not any(
+                    p.is_admin for p in self.index.lookup(name, fuzzy=False)):
+                return None, j + 1  # "St.", "No.", "Inc." are abbreviations, not places
             if as_word and not self._after_settlement_word(text, tokens, i):
                 mention.area = "common-word"  # decided after resolution
             if as_word and _sentence_initial(text, tokens[i]):
                 mention.area = "common-word"
             return mention, j + 1
         return None
+
+    @staticmethod
+    def _inside_name(text: str, tokens: list[Token], i: int) -> bool:
+        """Token i touches another capitalised word (a longer name the gazetteer does not know)."""
+        before = i > 0 and tokens[i - 1].capitalised and _GAP_OK.match(text[tokens[i - 1].end : tokens[i].start]) \
+            and not _sentence_initial(text, tokens[i])
+        after = i + 1 < len(tokens) and tokens[i + 1].capitalised and _GAP_OK.match(text[tokens[i].end : tokens[i + 1].start])
+        return bool(before or after)
 
     def _area_word(self, word: str, text: str, tokens: list[Token], k: int) -> str | None:
         if word in REGION_WORDS:
@@ -314,6 +336,8 @@ class Geoparser:
         """"the villages of Kozinka and Gora Podol": a settlement word before."""
         for back in range(i - 1, max(-1, i - 6), -1):
             word = tokens[back].lower
+            if tokens[back].capitalised and word in SETTLEMENT_WORDS:
+                return False  # "City Hall", "Town Council": part of a name
             if word in SETTLEMENT_WORDS or (back == i - 1 and word in LOCATIVE_WORDS):
                 return True
             if word not in CONNECTORS and word != "and" and not tokens[back].capitalised:
