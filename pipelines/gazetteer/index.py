@@ -20,6 +20,7 @@ from .names import name_key, skeleton_key
 FEATURE_PRECISION = {
     "PCLI": "country", "PCL": "country", "PCLD": "country", "PCLF": "country", "PCLS": "country",
     "PCLIX": "country", "TERR": "country", "DEMONYM": "country",
+    "CONT": "country",  # a continent: the coarsest precision there is
     "ADM1": "region", "ADM1H": "region",
     "ADM2": "district", "ADM3": "district", "ADM2H": "district", "ADM3H": "district",
 }

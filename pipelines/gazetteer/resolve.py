@@ -36,8 +36,12 @@ class Context:
 
 
 def prior(place: Place) -> float:
-    """0..1 from population; areas count a little less than the towns named like them."""
+    """0..1 from population; areas count a little less than the towns named like
+    them, but a country (or continent) named by its own name is that country:
+    "Mexico" is Mexico before it is Mexico City."""
     value = min(1.0, math.log10(place.population + 1) / 7.0)
+    if place.is_country and place.match == 0:
+        value += 0.3
     if place.feature_code == "ADM2":
         value -= 0.1
     elif place.feature_code == "ADM1":
