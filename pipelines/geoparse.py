@@ -272,6 +272,8 @@ class Geoparser:
             if area == "region" and suffix.text == "State" and not any(
                     p.feature_code == "ADM1" for p in self.index.lookup(name, fuzzy=False)):
                 area = None  # "Lansing State Journal", "Houston State": not a state
+            if area is not None and any(p.is_country and p.match == 0 for p in self.index.lookup(name, fuzzy=False)):
+                area = None  # "Russian territory", "Ukraine region": a country's, not an area's name
             if area is not None and i == j and (tokens[i].lower in DETERMINERS or (
                     tokens[i].lower in words and not self.index.has_key(name_key(name)))):
                 area = None  # "The state", "A district": a word, not a name

@@ -93,3 +93,14 @@ def test_every_event_quotes_its_sentence_verbatim(seed_features):
             assert text[proof["start"]:proof["end"]] == proof["mention"]
             assert proof["mention"] in props["mention"].split(" | ")
         assert props["published"] == "2023-05-23"
+
+
+def test_every_event_is_a_gold_place(seed_features, seed_gold):
+    """Nothing else is mapped: no unresolved leftovers ("Russian territory")
+    and no located event that is not one of the gold places."""
+    features, stdout = seed_features
+    assert "0 place mentions unresolved" in stdout
+    for feature in features:
+        assert feature["geometry"] is not None, feature["properties"]["mention"]
+        assert any(_matches(feature, {**place, "event_dates": [feature["properties"]["date"]]})
+                   for place in seed_gold["places"]), feature["properties"]["mention"]
