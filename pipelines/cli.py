@@ -254,9 +254,9 @@ def cmd_evaluate(args, settings: Settings) -> int:
             continue
         try:
             obj = json.loads(line)
-            toponyms = obj["toponyms"]
-            [(t["start"], t["end"], t["lat"], t["lon"]) for t in toponyms]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            for toponym in obj["toponyms"]:  # every field the scores read
+                int(toponym["start"]), int(toponym["end"]), float(toponym["lat"]), float(toponym["lon"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{args.gold}:{number}: not a gold document with toponyms ({exc})") from None
         gold_docs.append(obj)
 
