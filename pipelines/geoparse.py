@@ -54,7 +54,7 @@ TITLES = frozenset(
         "lieutenant sgt sergeant mr mrs ms dr prof senator sen rep representative judge pope king queen "
         "prince princess chancellor secretary commander chief director leader premier ambassador "
         "patriarch archbishop bishop captain capt major maj admiral adm marshal sheikh emir "
-        "gov rep sen atty supt det cpl pvt insp cmdr sgt pct lt"
+        "gov atty supt det cpl pvt insp cmdr pct"
     ).split()
 )
 MONTHS_AND_DAYS = frozenset(
@@ -200,15 +200,11 @@ class Geoparser:
         for i, tok in enumerate(tokens):
             if not tok.capitalised:
                 continue
-            # "Dr. Moore", "Gov. Perry": a lone name after a title
-            if i > 0 and tokens[i - 1].lower.rstrip(".") in TITLES and tokens[i - 1].capitalised \
-                    and not self._major_place(_strip_possessive(tok.text)):
-                person.add(i)
-                surnames.add(_strip_possessive(tok.text).lower())
-            # "Moore said"
-            if i + 1 < len(tokens) and tokens[i + 1].lower in SPEECH_VERBS and i > 0 \
-                    and tokens[i - 1].capitalised and not self._major_place(_strip_possessive(tok.text)) \
-                    and _GAP_OK.match(text[tokens[i - 1].end : tok.start]):
+            # "Dr. Moore", "Gov. Perry": a lone name after a title; "Jim Moore said"
+            after_title = i > 0 and tokens[i - 1].lower.rstrip(".") in TITLES and tokens[i - 1].capitalised
+            speaking = i > 0 and i + 1 < len(tokens) and tokens[i + 1].lower in SPEECH_VERBS \
+                and tokens[i - 1].capitalised and _GAP_OK.match(text[tokens[i - 1].end : tok.start])
+            if (after_title or speaking) and not self._major_place(_strip_possessive(tok.text)):
                 person.add(i)
                 surnames.add(_strip_possessive(tok.text).lower())
             if i + 1 >= len(tokens):
