@@ -75,3 +75,54 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path = PROJECT_ROOT) -> su
         [sys.executable, "-m", "pipelines", *args],
         cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300,
     )
+
+
+# -- reliability figures -----------------------------------------------------
+# Tests that inject faults, kill processes, run hypothesis examples or try
+# hostile strings count them here; the totals are printed at the end of the
+# run and written to artifacts/reliability-figures.json (bench/bench_reliability.py
+# prints them too). "events lost" must stay 0.
+RELIABILITY_FIGURES = (
+    "geocoder faults injected",
+    "geocoder faults survived",
+    "ingests killed (SIGKILL)",
+    "kills with the store consistent",
+    "concurrent ingests",
+    "hypothesis examples run",
+    "hostile strings tried",
+    "malformed imports refused",
+    "events lost",
+)
+
+
+class ReliabilityFigures:
+    """A per-session tally: ``figures.add("events lost", 0)``."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def add(self, name: str, n: int = 1) -> None:
+        if name not in RELIABILITY_FIGURES:
+            raise KeyError(f"unknown reliability figure {name!r}; add it to RELIABILITY_FIGURES")
+        self.counts[name] = self.counts.get(name, 0) + int(n)
+
+
+_FIGURES_KEY = pytest.StashKey[ReliabilityFigures]()
+
+
+@pytest.fixture(scope="session")
+def figures(pytestconfig) -> ReliabilityFigures:
+    return pytestconfig.stash.setdefault(_FIGURES_KEY, ReliabilityFigures())
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    tally = config.stash.get(_FIGURES_KEY, None)
+    if tally is None or not tally.counts:
+        return
+    terminalreporter.section("reliability figures")
+    for name in RELIABILITY_FIGURES:
+        if name in tally.counts:
+            terminalreporter.write_line(f"{name:>34}: {tally.counts[name]:,}")
+    out = PROJECT_ROOT / "artifacts" / "reliability-figures.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(tally.counts, indent=2, sort_keys=True) + "\n", encoding="utf-8")
