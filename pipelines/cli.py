@@ -55,6 +55,27 @@ def build_parser() -> argparse.ArgumentParser:
     events = sub.add_parser("events", help="show the stored events as a table")
     events.add_argument("--store")
     events.add_argument("--limit", type=int, default=0, help="show at most this many rows (0: all)")
+    events.add_argument("--unresolved", action="store_true", help="only the review queue: mentions not located")
+    events.add_argument("--status", choices=("unreviewed", "accepted", "rejected", "corrected"),
+                        help="only events with this review status")
+
+    review = sub.add_parser("review", help="accept, reject, move or re-date one stored event")
+    review.add_argument("event_id", metavar="EVENT_ID", help="the id (or its first 8 characters, as `events` shows)")
+    review.add_argument("--store")
+    verdict = review.add_mutually_exclusive_group()
+    verdict.add_argument("--accept", dest="verdict", action="store_const", const="accepted")
+    verdict.add_argument("--reject", dest="verdict", action="store_const", const="rejected")
+    verdict.add_argument("--reopen", dest="verdict", action="store_const", const="",
+                         help="clear the review: the next re-ingest may update the event again")
+    where = review.add_mutually_exclusive_group()
+    where.add_argument("--candidate", type=int, metavar="N", help="move to alternative N of the event's candidates (0 = first; --show lists them)")
+    where.add_argument("--move", metavar="LAT,LON", help="move to this point, e.g. 50.43,35.72")
+    review.add_argument("--name", help="place name for --move (default: keep the current one)")
+    review.add_argument("--date", type=_iso_date, help="corrected date YYYY-MM-DD")
+    review.add_argument("--date-end", type=_iso_date, help="last day when the event spans several")
+    review.add_argument("--by", help="reviewer (default: $EVENT_ATLAS_REVIEWER or the login name)")
+    review.add_argument("--note", default="", help="why; kept in the review history")
+    review.add_argument("--show", action="store_true", help="print the event, its candidates and history; change nothing")
 
     extract = sub.add_parser("extract", help="place mentions of JSON-lines documents, as JSON lines")
     extract.add_argument("--jsonl", required=True, type=Path, metavar="IN.jsonl",
@@ -88,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             "gazetteer": cmd_gazetteer,
             "extract": cmd_extract,
             "evaluate": cmd_evaluate,
+            "review": cmd_review,
         }[args.command]
         return handler(args, settings)
     except EventAtlasError as exc:
@@ -116,6 +138,9 @@ def cmd_ingest(args, settings: Settings) -> int:
         f"{'s' if report.unresolved != 1 else ''} unresolved (kept for review); "
         f"store: {Path(store).resolve()} ({report.total_in_store} events)"
     )
+    if report.superseded or report.reviewed_kept:
+        print(f"re-ingest: {report.superseded} earlier unreviewed events replaced by this run's; "
+              f"{report.reviewed_kept} reviewed events kept as the analyst left them")
     return 0
 
 
@@ -171,6 +196,10 @@ def cmd_events(args, settings: Settings) -> int:
     if not Path(store).exists():
         raise InputError(f"{store}: no event store yet; run python -m pipelines ingest first")
     events = read_events(store).sort_values(["date", "place"])
+    if args.unresolved:
+        events = events.loc[~events["resolved"]]
+    if args.status:
+        events = events.loc[events["review_status"] == ("" if args.status == "unreviewed" else args.status)]
     if args.limit:
         events = events.head(args.limit)
     print(format_table(events))
@@ -186,6 +215,7 @@ def format_table(events) -> str:
     if len(events) == 0:
         return "(no events)"
     view = pd.DataFrame({
+        "id": events["event_id"].str.slice(0, 8),
         "date": events["date"] + events["date_precision"].map({"day": "", "month": " (month)", "year": " (year)"}),
         "place": events["place"].where(events["resolved"], "UNRESOLVED"),
         "mention": events["mention"],
@@ -195,8 +225,49 @@ def format_table(events) -> str:
         "country": events["country_code"],
         "sentence": events["sentence"].str.slice(0, 60) + events["sentence"].str.len().gt(60).map({True: "…", False: ""}),
         "source": events["source"].str.slice(0, 30),
+        "review": events["review_status"],
     })
     return view.to_string(index=False, na_rep="")
+
+
+def _point(value: str) -> tuple[float, float]:
+    lat, sep, lon = value.partition(",")
+    try:
+        if not sep:
+            raise ValueError
+        return float(lat), float(lon)
+    except ValueError:
+        raise InputError(f"--move {value!r}: give LAT,LON in decimal degrees, e.g. 50.43,35.72") from None
+
+
+def cmd_review(args, settings: Settings) -> int:
+    import getpass
+
+    from .review import ReviewAction, find_event, review_event
+    from .store import read_events
+
+    store = _store(args, settings)
+    if not Path(store).exists():
+        raise InputError(f"{store}: no event store yet; run python -m pipelines ingest first")
+    if args.show:
+        events = read_events(store)
+        row = events.loc[find_event(events, args.event_id)]
+        print(json.dumps({k: (None if k == "geometry" else row[k]) for k in events.columns if k != "geometry"},
+                         ensure_ascii=False, indent=2, default=str))
+        return 0
+    action = ReviewAction(
+        verdict=args.verdict, candidate=args.candidate,
+        point=_point(args.move) if args.move else None, place=args.name,
+        date=args.date, date_end=args.date_end, note=args.note,
+    )
+    if action.verdict is None and not action.changes_event and action.place is None:
+        raise InputError("nothing to do: give --accept, --reject, --reopen, --candidate, --move, --name or --date")
+    by = args.by or settings.reviewer or getpass.getuser()
+    event = review_event(store, args.event_id, action, by=by)
+    where = f"{event['place']} ({event['lat']:.4f}, {event['lon']:.4f})" if event["resolved"] else "unresolved"
+    print(f"{event['event_id']}: {event['review_status']} by {event['reviewed_by']} at {event['reviewed_at']}; "
+          f"{where}, {event['date']}" + (f"..{event['date_end']}" if event["date_end"] != event["date"] else ""))
+    return 0
 
 
 def cmd_gazetteer(args, settings: Settings) -> int:

@@ -51,6 +51,8 @@ class Settings:
     #: Override the online service's host (tests point it at 127.0.0.1:PORT).
     geocoder_domain: str | None = None
     geocoder_scheme: str = "https"
+    #: Name recorded with review decisions made from the CLI (default: login name).
+    reviewer: str = ""
     #: Largest article accepted, in bytes.
     max_article_bytes: int = 5 * 1024 * 1024
 
@@ -93,6 +95,8 @@ class Settings:
             kwargs["geocoder_domain"] = env["EVENT_ATLAS_GEOCODER_DOMAIN"]
         if env.get("EVENT_ATLAS_GEOCODER_SCHEME"):
             kwargs["geocoder_scheme"] = env["EVENT_ATLAS_GEOCODER_SCHEME"]
+        if env.get("EVENT_ATLAS_REVIEWER"):
+            kwargs["reviewer"] = env["EVENT_ATLAS_REVIEWER"].strip()
         if env.get("EVENT_ATLAS_MAX_ARTICLE_BYTES"):
             kwargs["max_article_bytes"] = int(env["EVENT_ATLAS_MAX_ARTICLE_BYTES"])
         return cls(**kwargs)

@@ -16,8 +16,8 @@ from .events import ArticleEvents, Fallback, build_events
 from .gazetteer import open_gazetteer
 from .gazetteer.geocoder import GazetteerGeocoder
 from .geoparse import Geoparser
-from .schema import events_to_frame
-from .store import WriteResult, append_events
+from .schema import article_id_for, events_to_frame
+from .store import ingest_events
 
 @dataclass
 class IngestReport:
@@ -25,6 +25,8 @@ class IngestReport:
     added: int = 0
     already_stored: int = 0
     unresolved: int = 0
+    superseded: int = 0
+    reviewed_kept: int = 0
     total_in_store: int = 0
     per_file: list[tuple[str, int]] = field(default_factory=list)
 
@@ -58,10 +60,13 @@ class Pipeline:
             all_events.extend(result.events)
             report.unresolved += result.unresolved
             report.per_file.append((article.path or article.source, len(result.events)))
-        written: WriteResult = append_events(store or self.settings.store, events_to_frame(all_events))
+        written = ingest_events(store or self.settings.store, events_to_frame(all_events),
+                                {article_id_for(a.text) for a in articles})
         report.added = written.added
         report.already_stored = written.already_stored
-        report.total_in_store = written.total
+        report.superseded = written.superseded
+        report.reviewed_kept = written.reviewed_kept
+        report.total_in_store = len(written.frame)
         return report
 
 

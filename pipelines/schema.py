@@ -41,7 +41,18 @@ url                article URL when known, else ""
 published          publication date, ISO, or "" when unknown
 geocoder           which geocoder answered (gazetteer, overlay, nominatim …)
 ingested_at        UTC timestamp of the ingest, ISO 8601
+review_status      "" (not reviewed), accepted, rejected or corrected
+reviewed_by        who reviewed it last ("" when never)
+reviewed_at        when, UTC ISO 8601
+review_history     JSON list of every review action: {at, by, action, note,
+                   changes: {field: [old, new]}}; the pipeline's original
+                   values stay recoverable after a correction
 =================  ===========================================================
+
+Reviewed events (any ``review_status``) are the analyst's record: a
+re-ingest of their article never overwrites or removes them. A correction
+keeps the ``event_id``, so the re-ingested original is recognised and
+skipped.
 """
 
 from __future__ import annotations
@@ -58,7 +69,8 @@ from shapely.geometry import Point
 CRS = "EPSG:4326"
 
 DATE_PRECISIONS = ("day", "month", "year")
-DATE_BASES = ("explicit", "relative", "article", "published")
+DATE_BASES = ("explicit", "relative", "article", "published", "review")
+REVIEW_STATUSES = ("", "accepted", "rejected", "corrected")
 GEO_PRECISIONS = ("point", "district", "region", "country")
 
 
@@ -107,6 +119,10 @@ class Event:
     url: str = ""
     geocoder: str = ""
     ingested_at: str = ""
+    review_status: str = ""
+    reviewed_by: str = ""
+    reviewed_at: str = ""
+    review_history: str = "[]"
     event_id: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -116,6 +132,8 @@ class Event:
             raise ValueError(f"date_basis {self.date_basis!r}")
         if self.geo_precision not in GEO_PRECISIONS:
             raise ValueError(f"geo_precision {self.geo_precision!r}")
+        if self.review_status not in REVIEW_STATUSES:
+            raise ValueError(f"review_status {self.review_status!r}")
         if not self.event_id:
             self.event_id = make_event_id(self.article_id, self.place_key, self.date)
 
@@ -130,6 +148,14 @@ class Event:
 
 
 EVENT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Event))
+#: Columns added after the first release, with the value older stores and
+#: imported files get when they lack them.
+LATER_COLUMNS: dict[str, str] = {
+    "review_status": "",
+    "reviewed_by": "",
+    "reviewed_at": "",
+    "review_history": "[]",
+}
 
 # Column dtypes in a frame; geonameid is a nullable integer.
 _DTYPES = {
@@ -176,10 +202,12 @@ def events_to_frame(events: Iterable[Event]) -> gpd.GeoDataFrame:
 def conform(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     """Give any frame with the schema's columns the schema's dtypes and a geometry
     built from lat/lon (None where unresolved)."""
-    missing = [c for c in EVENT_COLUMNS if c not in frame.columns]
+    missing = [c for c in EVENT_COLUMNS if c not in frame.columns and c not in LATER_COLUMNS]
     if missing:
         raise ValueError(f"events frame lacks columns: {', '.join(missing)}")
-    frame = frame.loc[:, list(EVENT_COLUMNS)].copy()
+    frame = frame.reindex(columns=list(EVENT_COLUMNS))
+    for col, default in LATER_COLUMNS.items():
+        frame[col] = frame[col].where(frame[col].notna() & (frame[col] != ""), default)
     for col in EVENT_COLUMNS:
         dtype = _DTYPES.get(col)
         if dtype == "bool":
