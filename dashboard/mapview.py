@@ -1,19 +1,12 @@
 """The folium map: one CircleMarker per resolved event, coloured by
 geo_precision, with a legend and a popup holding the evidence.
 
-Everything shown comes from articles and is untrusted. folium puts popup and
-tooltip HTML inside a JavaScript template literal (`` $(`...`) ``) without
-escaping it, so text is escaped here twice over: ``html.escape`` for HTML, and
-``\\``, `````` ` `````` and ``$`` as character references so that nothing can
-close the literal or start a ``${...}`` substitution. Links are kept only for
-http(s) URLs.
+Everything shown comes from articles and is untrusted: every value goes
+through :mod:`dashboard.safe` (HTML-escaped, inert inside folium's JS template
+literals, bidi-isolated), and links are made only for http(s) URLs.
 """
 
 from __future__ import annotations
-
-import html
-import math
-from urllib.parse import urlsplit
 
 import folium
 import pandas as pd
@@ -22,6 +15,9 @@ from jinja2 import Template
 
 from . import assets
 from .data import resolved
+from .safe import escape_text, safe_url, text_html
+
+__all__ = ["build_map", "popup_html", "tooltip_html", "marker_class", "escape_text", "safe_url", "Legend", "localize"]
 
 #: Marker colour for each geo_precision, finest first (colour-blind safe).
 PRECISION_COLORS: dict[str, str] = {
@@ -44,31 +40,6 @@ WORLD_VIEW = ((20.0, 0.0), 2)
 MAX_FIT_ZOOM = 9
 
 
-def escape_text(value: object) -> str:
-    """Untrusted text → HTML text that is also inert inside a JS template literal."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = html.escape(str(value), quote=True)
-    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
-
-
-def safe_url(url: object) -> str | None:
-    """The URL if it is an absolute http(s) URL, else None (``javascript:``,
-    ``data:``, relative or malformed URLs are never made into links)."""
-    if not isinstance(url, str):
-        return None
-    url = url.strip()
-    if not url or any(ord(c) < 0x20 or c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
-
-
 def _date_text(row: pd.Series) -> str:
     start, end = str(row.get("date", "")), str(row.get("date_end", ""))
     text = start if not end or end == start else f"{start} – {end}"
@@ -77,26 +48,38 @@ def _date_text(row: pd.Series) -> str:
 
 
 def popup_html(row: pd.Series) -> str:
-    """The popup of one event; every value is escaped (see module docstring)."""
-    e = escape_text
+    """The popup of one event. Every value from the data is escaped and wrapped
+    in ``<bdi>`` by :func:`dashboard.safe.text_html`; only our own tags remain."""
+    t = text_html
     place = row.get("place") or row.get("mention") or ""
     where = ", ".join(str(v) for v in (row.get("admin1"), row.get("country")) if v and v != place)
-    source = e(row.get("source") or "source")
+    source = t(row.get("source") or "source")
     url = safe_url(row.get("url"))
     if url:
-        source = f'<a href="{e(url)}" target="_blank" rel="noopener noreferrer nofollow">{source}</a>'
+        source = f'<a href="{escape_text(url)}" target="_blank" rel="noopener noreferrer nofollow">{source}</a>'
     lines = [
-        f'<div class="ea-popup" style="max-width:340px">',
-        f"<b>{e(_date_text(row))}</b><br>",
-        f"<b>{e(place)}</b> <small>({e(row.get('geo_precision'))})</small>",
-        f"<br><small>{e(where)}</small>" if where else "",
-        f"<br>mention: <i>{e(row.get('mention'))}</i>",
-        f'<blockquote style="margin:6px 0;padding-left:6px;border-left:3px solid #ccc">'
-        f"{e(row.get('sentence'))}</blockquote>",
+        '<div class="ea-popup" style="max-width:340px">',
+        f"<b>{t(_date_text(row))}</b><br>",
+        f"<b>{t(place)}</b> <small>({t(row.get('geo_precision'))})</small>",
+        f"<br><small>{t(where)}</small>" if where else "",
+        f"<br>mention: <i>{t(row.get('mention'))}</i>",
+        '<blockquote style="margin:6px 0;padding-left:6px;border-left:3px solid #ccc">'
+        f"{t(row.get('sentence'))}</blockquote>",
         f"source: {source}",
         "</div>",
     ]
     return "".join(lines)
+
+
+def tooltip_html(row: pd.Series) -> str:
+    """Date and place, escaped and bidi-isolated like the popup."""
+    return text_html(f"{row['date']} · {row['place'] or row['mention']}")
+
+
+def marker_class(precision: str) -> str:
+    """CSS classes of a marker: only known precision names become classes."""
+    known = precision if precision in PRECISION_COLORS else "unknown"
+    return f"{MARKER_CLASS} ea-{known}"
 
 
 class Legend(MacroElement):
@@ -162,9 +145,9 @@ def build_map(events: pd.DataFrame, asset_base: str | None = None) -> folium.Map
             fill=True,
             fill_color=color,
             fill_opacity=0.85,
-            class_name=f"{MARKER_CLASS} ea-{escape_text(precision)}",
+            class_name=marker_class(precision),
             popup=folium.Popup(popup_html(row), max_width=360),
-            tooltip=folium.Tooltip(escape_text(f"{row['date']} · {row['place'] or row['mention']}")),
+            tooltip=folium.Tooltip(tooltip_html(row)),
         ).add_to(layer)
 
     if len(points):
