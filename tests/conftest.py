@@ -87,6 +87,7 @@ RELIABILITY_FIGURES = (
     "geocoder faults survived",
     "ingests killed (SIGKILL)",
     "kills with the store consistent",
+    "kills inside a store write",
     "concurrent ingests",
     "hypothesis examples run",
     "hostile strings tried",
