@@ -7,6 +7,7 @@ Thin on purpose: ``main()`` wires widgets to the importable modules of the
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 # `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repo root.
@@ -17,7 +18,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-from dashboard import assets, cache, data, export, mapview  # noqa: E402
+from dashboard import assets, cache, data, detail, export, mapview, safe, upload  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
 from pipelines.errors import EventAtlasError  # noqa: E402
 
@@ -35,6 +36,61 @@ def date_range(span: data.DateSpan):
     return start, end
 
 
+def show_error(exc: Exception) -> None:
+    """An error message from user input, shown literally (it may quote the input)."""
+    st.error(safe.markdown_text(str(exc)), icon="⚠️")
+
+
+def add_article(settings: Settings) -> None:
+    """The sidebar panel: paste or upload an article, give its publication
+    date, and map it with the pipeline. Only the store is written."""
+    with st.sidebar:
+        st.header("Add article")
+        with st.form("add_article", clear_on_submit=True):
+            pasted = st.text_area("Paste the article's text", height=180)
+            uploaded = st.file_uploader("…or upload a .txt, .md or .html file",
+                                        type=list(upload.UPLOAD_TYPES))
+            published = st.date_input(
+                "Publication date", value=None, min_value=date(1900, 1, 1), max_value=date.today(),
+                format="YYYY-MM-DD", help="Required when the article's dates have no year.",
+            )
+            submitted = st.form_submit_button("Map this article")
+        if not submitted:
+            return
+        if bool(pasted.strip()) == (uploaded is not None):
+            st.warning("Paste the text or choose a file (one of the two).")
+            return
+        with st.status("Mapping the article…", expanded=True) as status:
+            progress = st.progress(0.0, text="Checking the text")
+            try:
+                if uploaded is not None:
+                    article = upload.article_from_upload(uploaded.getvalue(), uploaded.name, published=published,
+                                                         max_bytes=settings.max_article_bytes)
+                else:
+                    article = upload.article_from_paste(pasted, published=published,
+                                                        max_bytes=settings.max_article_bytes)
+                progress.progress(0.3, text="Finding places and dates, writing the store")
+                report = cache.pipeline(settings).ingest_articles([article], store=settings.store)
+            except EventAtlasError as exc:
+                status.update(label="Not added", state="error")
+                show_error(exc)
+                return
+            progress.progress(1.0, text="Done")
+            status.update(label="Article mapped", state="complete")
+        st.success(safe.markdown_text(upload.summary(report)))
+
+
+def event_detail(shown) -> None:
+    """Pick one shown event and see all of it (evidence, source, candidates)."""
+    if not len(shown):
+        return
+    rows = data.table_order(shown)
+    with st.expander("Event details"):
+        choice = st.selectbox("Event", range(len(rows)), format_func=lambda i: detail.event_label(rows.iloc[i]))
+        if choice is not None:
+            st.html(detail.detail_html(rows.iloc[choice]))
+
+
 def main() -> None:
     st.set_page_config(page_title="Event Atlas", layout="wide")
     st.title("Event Atlas")
@@ -42,15 +98,18 @@ def main() -> None:
     if not st.get_option("server.enableStaticServing"):
         st.warning("server.enableStaticServing is off, so the map cannot load Leaflet: "
                    "run from the repository root, where .streamlit/config.toml turns it on.")
-    store = Settings.from_env().store
+    settings = Settings.from_env()
+    store = settings.store
+    add_article(settings)
     try:
         events = cache.events_frame(store, data.store_version(store))
     except EventAtlasError as exc:
-        st.error(str(exc))
+        show_error(exc)
         return
     if events.empty:
-        st.info(f"No events yet: run `python -m pipelines ingest geodata/examples` "
-                f"(or your own articles) to fill the store `{store}`, then reload this page.")
+        st.info("No events yet: add an article in the sidebar, or run "
+                "`python -m pipelines ingest geodata/examples` (or your own articles) to fill the store "
+                f"{safe.markdown_text(store)}, then reload this page.")
         return
     span = data.date_span(events)
     start, end = date_range(span) if span else (None, None)
@@ -68,6 +127,7 @@ def main() -> None:
         file_name=export.file_name(start, end), mime=export.MIME, on_click="ignore",
     )
     st.dataframe(data.table_frame(shown), hide_index=True)
+    event_detail(shown)
     with st.expander(f"Unresolved mentions in this range ({counts.unresolved}), kept for review"):
         if counts.unresolved:
             st.dataframe(data.unresolved_frame(shown), hide_index=True)

@@ -1,5 +1,8 @@
 """Streamlit caches around the pure modules (the only Streamlit state kept).
 
+``pipeline`` holds the gazetteer and geoparser once per server process (the
+"Add article" panel), keyed by the settings.
+
 ``events_frame`` is keyed by the store path and the store file's
 (inode, mtime_ns, size), so a new ingest is read on the next rerun without a restart.
 ``st.cache_data`` hands every caller its own unpickled copy; callers still
@@ -12,6 +15,9 @@ from pathlib import Path
 
 import geopandas as gpd
 import streamlit as st
+
+from pipelines.config import Settings
+from pipelines.pipeline import Pipeline
 
 from . import assets
 from .data import load_events
@@ -27,3 +33,10 @@ def events_frame(store: str, version: tuple[int, int, int] | None) -> gpd.GeoDat
 def static_assets() -> Path:
     """Copy the map's JS/CSS into dashboard/static once per server process."""
     return assets.ensure_static()
+
+
+@st.cache_resource(show_spinner="Loading the gazetteer…")
+def pipeline(settings: Settings) -> Pipeline:
+    """One Pipeline (gazetteer, geoparser) shared by every session; its
+    gazetteer reads through thread-local connections."""
+    return Pipeline(settings)

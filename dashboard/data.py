@@ -126,6 +126,11 @@ def _sorted(events: pd.DataFrame) -> pd.DataFrame:
     return events.sort_values(["date", "date_end", "source", "mention"], kind="stable")
 
 
+def table_order(events: pd.DataFrame) -> pd.DataFrame:
+    """All columns of the events in the table's order (the detail picker's rows)."""
+    return pd.DataFrame(_sorted(events)).reset_index(drop=True)
+
+
 def table_frame(events: pd.DataFrame) -> pd.DataFrame:
     """A plain DataFrame (no geometry) of the table's columns, sorted by date;
     an unresolved mention's geo_precision reads "unresolved"."""

@@ -79,7 +79,7 @@ def test_slider_filters_the_count_and_the_tables(monkeypatch, tmp_path):
     assert list(table["mention"]) == ["Belgorod Oblast", "Glotovo-Nowhere"]
     assert list(table.columns) == ["date", "date_end", "place", "mention", "geo_precision",
                                    "admin1", "country", "sentence", "source"]
-    (expander,) = at.expander
+    (expander,) = [e for e in at.expander if "Unresolved" in e.label]
     assert "Unresolved mentions" in expander.label and "(1)" in expander.label
     assert list(at.dataframe[1].value["mention"]) == ["Glotovo-Nowhere"]
 
