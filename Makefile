@@ -38,6 +38,7 @@ test: setup
 bench: setup
 	$(PY) bench/bench_foundation.py
 	$(PY) bench/bench_geoparser.py
+	$(PY) bench/bench_reliability.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts
