@@ -8,6 +8,8 @@ Off by default; used only for mentions the offline gazetteer cannot resolve.
   returns a geopy Location, None for a real "not found", or raises
   :class:`OnlineGeocoderError` (nothing cached; a later run retries).
 * :class:`GeocodeCache` - the SQLite (WAL) cache behind it.
+* :class:`RetryPolicy` / :class:`BackoffRateLimiter` - what is retried, with
+  which back-off, and the rate limit (see :mod:`.retry`).
 * :func:`place_from_location` - a Nominatim/Photon Location as our fields.
 """
 
@@ -22,11 +24,14 @@ from .exc import (
 )
 from .online import StrictNominatim, StrictPhoton, make_online_geocoder, service_name
 from .places import OnlinePlace, place_from_location
+from .retry import BackoffRateLimiter, Fault, RetryPolicy, classify
 
 __all__ = [
     "MISS",
+    "BackoffRateLimiter",
     "CacheKey",
     "CachedGeocoder",
+    "Fault",
     "GeocodeCache",
     "GeocodeCacheError",
     "OnlineGeocoderConfigError",
@@ -34,8 +39,10 @@ __all__ = [
     "OnlineGeocoderRefused",
     "OnlineGeocoderUnavailable",
     "OnlinePlace",
+    "RetryPolicy",
     "StrictNominatim",
     "StrictPhoton",
+    "classify",
     "make_online_geocoder",
     "place_from_location",
     "query_with_context",

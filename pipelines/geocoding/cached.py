@@ -10,16 +10,18 @@
         ...  # keep the mention unresolved; nothing was cached, a later run retries
 
 ``geocode`` returns a :class:`geopy.location.Location`, ``None`` when the
-service really found nothing (cached too), or raises
+service really found nothing (an answer of ``[]``; cached too), or raises
 :class:`~pipelines.geocoding.exc.OnlineGeocoderUnavailable` /
 :class:`~pipelines.geocoding.exc.OnlineGeocoderRefused` — it never returns
-None for a failure.
+None for a failure, and a failure is never cached.
 
-Every request goes through :class:`geopy.extra.rate_limiter.RateLimiter`
-(``min_delay_seconds`` apart, transient errors retried ``max_retries`` times
-``error_wait_seconds`` apart, exceptions not swallowed). Refusals (HTTP
-400/401/403) are not retried. After a transient failure the geocoder rests
-for ``failure_cooldown`` seconds: lookups that miss the cache fail at once
+Every request goes through a :class:`~pipelines.geocoding.retry.BackoffRateLimiter`
+(geopy's RateLimiter with our :class:`~pipelines.geocoding.retry.RetryPolicy`):
+``min_delay_seconds`` between any two requests, retries and threads included;
+transient errors retried with capped exponential back-off; ``Retry-After``
+honoured for every query; a malformed answer retried once; refusals (HTTP
+400/401/403) not retried. After a lookup gives up the geocoder rests for
+``failure_cooldown`` seconds: lookups that miss the cache fail at once
 instead of each waiting out its own timeouts and retries.
 """
 
@@ -36,35 +38,28 @@ from geopy.exc import (
     GeocoderAuthenticationFailure,
     GeocoderInsufficientPrivileges,
     GeocoderParseError,
-    GeocoderQueryError,
+    GeocoderQuotaExceeded,
     GeocoderServiceError,
 )
-from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from pipelines.config import Settings
 
 from .cache import MISS, CacheKey, GeocodeCache
-from .exc import OnlineGeocoderRefused, OnlineGeocoderUnavailable
+from .exc import OnlineGeocoderError, OnlineGeocoderRefused, OnlineGeocoderUnavailable
 from .online import make_online_geocoder, service_name
 from .places import OnlinePlace, place_from_location
+from .retry import BackoffRateLimiter, Fault, RetryPolicy, ServiceResting, classify
 
 __all__ = ["CachedGeocoder", "query_with_context"]
 
-#: geopy errors that retrying will not fix: not retried, reported as "refused".
-_REFUSALS = (GeocoderQueryError, GeocoderAuthenticationFailure, GeocoderInsufficientPrivileges)
-#: Refusals that will hit every request alike (auth, blocked user agent).
-_SERVICE_WIDE_REFUSALS = (GeocoderAuthenticationFailure, GeocoderInsufficientPrivileges)
-
-
-class _DoNotRetry(Exception):
-    """Carries a refusal through RateLimiter, which re-raises non-service
-    errors at once instead of retrying them."""
-
-    def __init__(self, error: GeocoderServiceError) -> None:
-        super().__init__(str(error))
-        self.error = error
+#: Refusals that will hit every request alike (auth, blocked user agent, quota).
+_SERVICE_WIDE_REFUSALS = (
+    GeocoderAuthenticationFailure,
+    GeocoderInsufficientPrivileges,
+    GeocoderQuotaExceeded,
+)
 
 
 def query_with_context(query: str, context: str | None) -> str:
@@ -163,9 +158,19 @@ class CachedGeocoder:
     :param cache: a :class:`GeocodeCache` or the path of its SQLite file.
     :param name: the geocoder's name in the cache key and in results
         (default: the geopy service name, e.g. "nominatim").
+    :param min_delay_seconds: least time between two requests (all threads,
+        retries included).
+    :param max_retries: retries of a transient failure (timeout, refused
+        connection, 429, 5xx).
+    :param error_wait_seconds: first back-off wait; doubled on each retry
+        (default: twice ``min_delay_seconds``, at least 1 s).
+    :param max_error_wait_seconds: cap of the back-off wait.
+    :param max_retry_after: the longest ``Retry-After`` worth waiting for; a
+        longer one gives up at once and the service rests until then.
+    :param malformed_retries: retries of an answer not in the service's format.
+    :param failure_cooldown: seconds to stop asking after a lookup gave up.
     :param language: preferred language of names in answers (Nominatim
         ``accept-language``, Photon ``lang``); part of the cache key.
-    :param failure_cooldown: seconds to stop asking after a transient failure.
     """
 
     def __init__(
@@ -177,6 +182,9 @@ class CachedGeocoder:
         min_delay_seconds: float = 1.0,
         max_retries: int = 2,
         error_wait_seconds: float | None = None,
+        max_error_wait_seconds: float = 30.0,
+        max_retry_after: float = 60.0,
+        malformed_retries: int = 1,
         failure_cooldown: float = 60.0,
         language: str | None = "en",
     ) -> None:
@@ -188,12 +196,15 @@ class CachedGeocoder:
         self._service = _SERVICES.get(service_name(geocoder), _Service)(geocoder)
         if error_wait_seconds is None:
             error_wait_seconds = max(2.0 * min_delay_seconds, 1.0)
-        self.rate_limited = RateLimiter(
-            self._call_once,
-            min_delay_seconds=min_delay_seconds,
+        self.policy = RetryPolicy(
             max_retries=max_retries,
-            error_wait_seconds=max(error_wait_seconds, min_delay_seconds),
-            swallow_exceptions=False,
+            backoff_seconds=error_wait_seconds,
+            max_backoff_seconds=max(max_error_wait_seconds, error_wait_seconds),
+            max_retry_after=max_retry_after,
+            malformed_retries=malformed_retries,
+        )
+        self.rate_limited = BackoffRateLimiter(
+            self._call_once, min_delay_seconds=min_delay_seconds, policy=self.policy
         )
         self._state_lock = threading.Lock()
         self._failed_at: float | None = None
@@ -209,12 +220,9 @@ class CachedGeocoder:
         kwargs.setdefault("min_delay_seconds", settings.geocoder_min_delay)
         return cls(geocoder, settings.geocode_cache_path, **kwargs)
 
-    # -- one HTTP request (called by the RateLimiter) --------------------
+    # -- one HTTP request (called by the rate limiter) --------------------
     def _call_once(self, query: str, **kwargs: Any) -> Any:
-        try:
-            result = self.geocoder.geocode(query, **kwargs)
-        except _REFUSALS as error:
-            raise _DoNotRetry(error) from error
+        result = self.geocoder.geocode(query, **kwargs)
         if isinstance(result, Location):
             _check_location(result)
         elif isinstance(result, list):
@@ -260,21 +268,14 @@ class CachedGeocoder:
         self._check_cooldown(sent)
         try:
             location = self._service.lookup(self.rate_limited, sent, opts)
-        except _DoNotRetry as wrapped:
-            error = wrapped.error
-            if isinstance(error, _SERVICE_WIDE_REFUSALS):
-                self._record_failure(str(error))
-            raise OnlineGeocoderRefused(
-                f"{self.name} refused {sent!r}: {error}", service=self.name, query=sent
-            ) from error
-        except GeocoderServiceError as error:  # timeouts, unavailable, 5xx, 429, garbage
-            self._record_failure(str(error))
+        except ServiceResting as error:
             raise OnlineGeocoderUnavailable(
-                f"{self.name} could not geocode {sent!r} ({type(error).__name__}: {error}); "
-                "left unresolved, a later run retries",
+                f"{self.name} not asked for {sent!r}: {error}; left unresolved, a later run retries",
                 service=self.name,
                 query=sent,
             ) from error
+        except GeocoderServiceError as error:
+            raise self._give_up(error, sent) from error
         self.cache.put(key, location)
         return location
 
@@ -291,7 +292,23 @@ class CachedGeocoder:
         location = self.geocode(query, context, country_codes=country_codes)
         return None if location is None else place_from_location(location, self.name)
 
-    # -- failure cooldown ---------------------------------------------------
+    # -- failures -----------------------------------------------------------
+    def _give_up(self, error: GeocoderServiceError, sent: str) -> OnlineGeocoderError:
+        """The error to raise once the rate limiter stopped retrying."""
+        if classify(error) is Fault.REFUSED:
+            if isinstance(error, _SERVICE_WIDE_REFUSALS):
+                self._record_failure(str(error))
+            return OnlineGeocoderRefused(
+                f"{self.name} refused {sent!r}: {error}", service=self.name, query=sent
+            )
+        self._record_failure(str(error))  # timeouts, 5xx, 429, garbage
+        return OnlineGeocoderUnavailable(
+            f"{self.name} could not geocode {sent!r} ({type(error).__name__}: {error}); "
+            "left unresolved, a later run retries",
+            service=self.name,
+            query=sent,
+        )
+
     def _record_failure(self, message: str) -> None:
         with self._state_lock:
             self._failed_at = time.monotonic()

@@ -13,8 +13,9 @@ it is retried, reported as "unavailable" and never cached as a place or as a
 
 HTTP is done by geopy's ``RequestsAdapter`` with its own retries switched off
 (``max_retries=0``): the only retry policy is the
-:class:`~geopy.extra.rate_limiter.RateLimiter` in
-:mod:`pipelines.geocoding.cached`, which also spaces the retries out.
+:class:`~pipelines.geocoding.retry.BackoffRateLimiter` (geopy's RateLimiter
+with back-off and Retry-After) used by :mod:`pipelines.geocoding.cached`,
+which also spaces the retries out.
 Without ``requests`` installed, geopy's stdlib ``URLLibAdapter`` is used; it
 never retries.
 """
