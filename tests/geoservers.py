@@ -5,15 +5,29 @@ stack without touching the internet::
 
     with FakeGeoServer() as server:
         server.domain          # "127.0.0.1:PORT"
-        server.requests        # [Request(path, params, user_agent, at), ...]
-        server.mode = "503"    # "ok" | "500" | "503" | "403" | "malformed"
-                               # | "wrong-shape" | "no-coords" | "hang"
+        server.requests        # [Request(path, params, user_agent, at, wall), ...]
+        server.mode = "503"    # applies to every request (see FAILURE_MODES)
         server.fail_next = 1   # fail only the next N requests, then answer
+        server.script = ["503", "429;retry-after=1", "ok"]  # one mode per request,
+                               # in order; afterwards ``mode`` applies again
+        server.faults          # how many fault responses were produced
+        server.gaps()          # seconds between consecutive request arrivals
 
 * ``GET /search?q=…&format=json`` answers like Nominatim: a JSON list of
   places (``addressdetails=1`` adds ``address``; ``countrycodes`` filters;
-  ``limit`` limits). Unknown names give ``[]``.
+  ``limit`` limits). Unknown names give ``[]`` (a real "not found").
 * ``GET /api?q=…`` answers like Photon: a GeoJSON FeatureCollection.
+
+Fault modes: HTTP errors ``"400" "401" "403" "429" "500" "502" "503"
+"504"`` (an HTML body; ``"429;retry-after=2"`` adds ``Retry-After: 2``,
+``"503;retry-after-date=2"`` an HTTP-date at least 2 s ahead, recorded in
+``server.retry_after_sent``); ``"malformed"`` (truncated JSON), ``"empty"``
+(200 with no body), ``"html"`` (200 with an HTML error page),
+``"wrong-shape"``, ``"no-coords"`` (a place without lat/lon); ``"hang"``
+(reads the request, never answers: a client timeout) and ``"drop"`` (closes
+the connection without an answer). ``"empty-list"`` answers ``[]`` to any
+query: a real "not found", not a fault. :func:`refused_port` gives a port
+where connections are refused.
 
 A query matches a place when its first comma-separated part equals the
 place's name (case-insensitive), so "Kozinka, Belgorod Oblast, Russia"
@@ -22,10 +36,15 @@ finds Kozinka.
 
 from __future__ import annotations
 
+import contextlib
+import email.utils
 import json
+import math
+import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -71,7 +90,9 @@ PLACES = [
 ]
 
 LICENCE = "Data © OpenStreetMap contributors, ODbL 1.0. https://osm.org/copyright"
-FAILURE_MODES = ("500", "503", "403", "malformed", "wrong-shape", "no-coords", "hang")
+HTTP_FAULTS = ("400", "401", "403", "429", "500", "502", "503", "504")
+BODY_FAULTS = ("malformed", "empty", "html", "wrong-shape", "no-coords")
+FAILURE_MODES = (*HTTP_FAULTS, *BODY_FAULTS, "hang", "drop")
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,7 @@ class Request:
     params: dict[str, str]  # last value of each query parameter
     user_agent: str
     at: float  # time.monotonic() on arrival
+    wall: float = 0.0  # time.time() on arrival (to compare with HTTP-dates)
 
     @property
     def q(self) -> str:
@@ -141,6 +163,9 @@ class FakeGeoServer:
         self.requests: list[Request] = []
         self.mode = "ok"
         self.fail_next: int | None = None  # None: mode applies to every request
+        self.script: list[str] = []  # modes for the next requests, consumed in order
+        self.faults = 0  # fault responses produced (hangs and drops included)
+        self.retry_after_sent: list[str] = []  # Retry-After header values sent
         self._lock = threading.Lock()
         self._release = threading.Event()  # lets "hang" handlers finish at stop()
         self._httpd: ThreadingHTTPServer | None = None
@@ -189,9 +214,17 @@ class FakeGeoServer:
         with self._lock:
             return len(self.requests)
 
+    def gaps(self) -> list[float]:
+        """Seconds between consecutive request arrivals."""
+        with self._lock:
+            times = [r.at for r in self.requests]
+        return [b - a for a, b in zip(times, times[1:])]
+
     # -- request handling ---------------------------------------------------
     def _current_mode(self) -> str:
         with self._lock:
+            if self.script:
+                return self.script.pop(0)
             if self.mode == "ok":
                 return "ok"
             if self.fail_next is None:
@@ -209,24 +242,44 @@ class FakeGeoServer:
         url = urlsplit(h.path)
         params = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         with self._lock:
-            self.requests.append(Request(url.path, params, h.headers.get("User-Agent", ""), time.monotonic()))
+            self.requests.append(Request(url.path, params, h.headers.get("User-Agent", ""),
+                                         time.monotonic(), time.time()))
         mode = self._current_mode()
         photon = url.path == "/api"
         if url.path not in ("/search", "/api"):
             return self._send(h, 404, {"error": "not found"})
+        mode, _, option = mode.partition(";")
+        if mode not in ("ok", "empty-list"):
+            with self._lock:
+                self.faults += 1
         if mode == "hang":
             self._release.wait(timeout=10)  # never answers while the test runs
+            h.close_connection = True
             return
-        if mode in ("500", "503", "403"):
-            return self._send(h, int(mode), "<html><body>Service error</body></html>", "text/html")
+        if mode == "drop":
+            h.close_connection = True
+            return  # the client sees the connection closed without an answer
+        if mode in HTTP_FAULTS:
+            headers = {}
+            if option:
+                headers["Retry-After"] = self._retry_after(option)
+            return self._send(h, int(mode), "<html><body>Service error</body></html>", "text/html", headers)
         if mode == "malformed":
             return self._send(h, 200, '[{"place_id": 1, "lat": "50.46', "application/json")
+        if mode == "empty":
+            return self._send(h, 200, "", "application/json")
+        if mode == "html":
+            return self._send(h, 200, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
         if mode == "wrong-shape":
             return self._send(h, 200, {"type": "FeatureCollection"} if photon else {})
         if mode == "no-coords":
             body = ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "Kozinka"}}]}
                     if photon else [{"place_id": 1, "display_name": "Kozinka", "name": "Kozinka"}])
             return self._send(h, 200, body)
+        if mode == "empty-list":
+            return self._send(h, 200, {"type": "FeatureCollection", "features": []} if photon else [])
+        if mode != "ok":
+            raise ValueError(f"unknown fault mode {mode!r}")
 
         places = self._match(params.get("q", ""))
         if not photon and params.get("countrycodes"):
@@ -241,11 +294,41 @@ class FakeGeoServer:
             body = [nominatim_json(p, addressdetails=details) for p in places]
         self._send(h, 200, body)
 
+    def _retry_after(self, option: str) -> str:
+        """"retry-after=2" -> "2"; "retry-after-date=2" -> an HTTP-date >= 2 s ahead."""
+        name, _, value = option.partition("=")
+        if name == "retry-after":
+            header = value
+        elif name == "retry-after-date":
+            header = email.utils.formatdate(math.ceil(time.time() + float(value)), usegmt=True)
+        else:
+            raise ValueError(f"unknown fault option {option!r}")
+        with self._lock:
+            self.retry_after_sent.append(header)
+        return header
+
     @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, body, content_type: str = "application/json") -> None:
+    def _send(h: BaseHTTPRequestHandler, status: int, body, content_type: str = "application/json",
+              headers: dict[str, str] | None = None) -> None:
         data = (body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)).encode("utf-8")
         h.send_response(status)
         h.send_header("Content-Type", f"{content_type}; charset=utf-8")
         h.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
         h.end_headers()
         h.wfile.write(data)
+
+
+@contextlib.contextmanager
+def refused_port() -> Iterator[str]:
+    """A "127.0.0.1:PORT" where every connection is refused.
+
+    The port is held by a bound socket that never listens, so no other
+    process can take it while the test runs and the kernel answers RST."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
