@@ -4,10 +4,17 @@ One event per (article, place, date): a place named in three sentences that
 all speak of 22 May is one event whose evidence is the first sentence.
 Countries and demonyms only set the context; mentions that could not be
 geocoded become unresolved events, so nothing is silently dropped.
+
+Untrusted text can be one huge "sentence" naming a place thousands of times;
+the evidence must stay proportional to the text, not to its square. So a
+sentence longer than :data:`MAX_QUOTE_CHARS` is quoted as a verbatim window
+around the mention, and an event keeps at most :data:`MAX_EVIDENCE` proofs
+(every spelling still joins ``mention``).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +32,11 @@ from .schema import Candidate, Event, article_id_for, candidates_json
 Fallback = Callable[[str, str], "Candidate | None"]
 
 AREA_PRECISION = {"region": "region", "district": "district"}
+#: Longest quote kept as ``sentence``/evidence; longer sentences are cut to a
+#: window around the mention (still a verbatim substring of the article).
+MAX_QUOTE_CHARS = 1000
+#: Most proofs kept in one event's ``evidence``.
+MAX_EVIDENCE = 50
 
 
 @dataclass(frozen=True)
@@ -34,11 +46,13 @@ class ArticleEvents:
     context_mentions: int
 
 
-def _sentence_for(sentences: list[Sentence], offset: int) -> Sentence:
-    for s in sentences:
-        if s.start <= offset < s.end:
-            return s
-    return min(sentences, key=lambda s: abs(s.start - offset))
+def _sentence_for(sentences: list[Sentence], starts: list[int], offset: int) -> Sentence:
+    """The sentence holding ``offset``, else the one starting nearest to it.
+    Bisect: a long article has thousands of sentences and mentions."""
+    i = bisect.bisect_right(starts, offset) - 1
+    if i >= 0 and offset < sentences[i].end:
+        return sentences[i]
+    return min(sentences[max(i, 0):i + 2], key=lambda s: abs(s.start - offset))
 
 
 def check_dates_knowable(article: Article) -> None:
@@ -58,6 +72,7 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
                  fallback: Fallback | None = None) -> ArticleEvents:
     check_dates_knowable(article)
     sentences = split_sentences(article.text)
+    starts = [s.start for s in sentences]
     mentions = geoparser.parse(article.text)
     published = article.published
     anchor = article_anchor_date([s.text for s in sentences], published)
@@ -66,6 +81,8 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
     country_name = geoparser.geocoder.country_name
 
     events: dict[str, Event] = {}
+    proofs: dict[str, list[dict]] = {}  # serialised once at the end: re-encoding per mention is cubic
+    spellings: dict[str, dict[str, None]] = {}
     unresolved = 0
     context_mentions = 0
     date_cache: dict[int, ResolvedDate | None] = {}
@@ -73,7 +90,7 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
         if m.kind != KIND_PLACE:
             context_mentions += 1
             continue
-        sentence = _sentence_for(sentences, m.start)
+        sentence = _sentence_for(sentences, starts, m.start)
         if sentence.start not in date_cache:
             date_cache[sentence.start] = sentence_date(sentence.text, published)
         when = date_cache[sentence.start] or anchor or _published_date(published)
@@ -82,27 +99,40 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
                 f"{article.path or article.source}: no date in the text and no publication date; "
                 "pass --published YYYY-MM-DD"
             )
-        event = _event_for(m, when, sentence, article, article_id, ingested_at, country_name,
+        quote = quote_for(article.text, sentence, m.start, m.end)
+        event = _event_for(m, when, quote, article, article_id, ingested_at, country_name,
                            fallback, context_text)
-        proof = {"mention": m.text, "sentence": sentence.text, "start": m.start, "end": m.end}
+        proof = {"mention": m.text, "sentence": quote, "start": m.start, "end": m.end}
         if event.event_id in events:
-            _add_evidence(events[event.event_id], proof)
+            spellings[event.event_id][m.text] = None
+            if len(proofs[event.event_id]) < MAX_EVIDENCE:
+                proofs[event.event_id].append(proof)
             continue
-        event.evidence = json.dumps([proof], ensure_ascii=False)
         events[event.event_id] = event
+        proofs[event.event_id] = [proof]
+        spellings[event.event_id] = {m.text: None}
         if not event.resolved:
             unresolved += 1
+    for event_id, event in events.items():
+        event.evidence = json.dumps(proofs[event_id], ensure_ascii=False)
+        event.mention = " | ".join(spellings[event_id])
     return ArticleEvents(list(events.values()), unresolved, context_mentions)
 
 
-def _add_evidence(event: Event, proof: dict) -> None:
-    """Another sentence supports the same claim: keep it, and its spelling."""
-    evidence = json.loads(event.evidence)
-    evidence.append(proof)
-    event.evidence = json.dumps(evidence, ensure_ascii=False)
-    spellings = event.mention.split(" | ")
-    if proof["mention"] not in spellings:
-        event.mention = " | ".join([*spellings, proof["mention"]])
+def quote_for(text: str, sentence: Sentence, start: int, end: int) -> str:
+    """The sentence holding text[start:end], or for a sentence longer than
+    MAX_QUOTE_CHARS a verbatim window around it, cut at spaces where possible."""
+    if sentence.end - sentence.start <= MAX_QUOTE_CHARS:
+        return sentence.text
+    lo = max(sentence.start, start - MAX_QUOTE_CHARS // 2)
+    hi = min(sentence.end, max(end, lo + MAX_QUOTE_CHARS))
+    if lo > sentence.start:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else lo
+    if hi < sentence.end:
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else hi
+    return text[lo:hi].strip()
 
 
 def _published_date(published: date | None) -> ResolvedDate | None:
@@ -126,7 +156,7 @@ def _context_text(mentions: list[Mention]) -> str:
     return ", ".join(parts[:2])
 
 
-def _event_for(m: Mention, when: ResolvedDate, sentence: Sentence, article: Article, article_id: str,
+def _event_for(m: Mention, when: ResolvedDate, quote: str, article: Article, article_id: str,
                ingested_at: str, country_name, fallback: Fallback | None, context_text: str) -> Event:
     common = dict(
         article_id=article_id,
@@ -135,7 +165,7 @@ def _event_for(m: Mention, when: ResolvedDate, sentence: Sentence, article: Arti
         date_precision=when.precision,
         date_basis=when.basis,
         mention=m.text,
-        sentence=sentence.text,
+        sentence=quote,
         source=article.source,
         url=article.url,
         published=article.published.isoformat() if article.published else "",

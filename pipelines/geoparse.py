@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -371,17 +372,17 @@ class Geoparser:
                 m.kind = KIND_DEMONYM if m.options and self._best_prior(m.options).feature_code == "DEMONYM" else KIND_COUNTRY
         document = self._document_context(mentions, near or Context())
         context = document
+        # The other places' points, kept up to date as mentions resolve; distinct
+        # (name, point) pairs, so a name repeated thousands of times costs one point.
+        placed = Counter(k for k in map(_placed_key, mentions) if k is not None)
         for round_ in range(2):
             if round_:  # the countries the confidently resolved places lie in count as context too
                 found = {m.place.country_code for m in mentions
                          if m.kind == KIND_PLACE and m.place is not None and m.score >= 0.6 and m.place.country_code}
                 context = document.merged(Context(countries=frozenset(found)))
             for m in mentions:
-                others = Context(
-                    points=tuple((o.place.lat, o.place.lon) for o in mentions
-                                 if o is not m and o.place is not None and o.kind == KIND_PLACE
-                                 and o.name != m.name)
-                )
+                before = _placed_key(m)
+                others = Context(points=tuple(dict.fromkeys((lat, lon) for name, lat, lon in placed if name != m.name)))
                 ctx = context.merged(others)
                 m.candidates = rank(m.options, ctx)
                 m.place = m.candidates[0][0] if m.candidates else None
@@ -393,6 +394,9 @@ class Geoparser:
                         m.kind = KIND_COUNTRY
                     else:
                         m.kind = KIND_PLACE
+                after = _placed_key(m)
+                if after != before:
+                    _move(placed, before, after)
         return [m for m in mentions if self._accept(m, document)]
 
     @staticmethod
@@ -450,3 +454,20 @@ class Geoparser:
         if place.match == 1 and place.population < 1000 and not in_context:
             return False
         return True
+
+
+def _placed_key(m: Mention) -> tuple[str, float, float] | None:
+    """What a mention lends the others as context: its name and point, if a place."""
+    if m.place is None or m.kind != KIND_PLACE:
+        return None
+    return (m.name, m.place.lat, m.place.lon)
+
+
+def _move(placed: Counter, before: tuple[str, float, float] | None,
+          after: tuple[str, float, float] | None) -> None:
+    if before is not None:
+        placed[before] -= 1
+        if placed[before] <= 0:
+            del placed[before]
+    if after is not None:
+        placed[after] += 1
