@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
                                "corpora that annotate 'Turkish' as Turkey)")
     evaluate.add_argument("--errors", type=Path, metavar="OUT.jsonl", help="write every miss and wrong resolution here")
 
+    importer = sub.add_parser("import", help="add the events of a GeoJSON file (an export or hand-made) to the store")
+    importer.add_argument("file", type=Path, metavar="FILE.geojson")
+    importer.add_argument("--store", help="store path (default: $EVENT_ATLAS_STORE or geodata/events.gpkg)")
+
     gaz = sub.add_parser("gazetteer", help="manage the gazetteer")
     gaz_sub = gaz.add_subparsers(dest="gazetteer_command", required=True, parser_class=_Parser)
     gimport = gaz_sub.add_parser("import", help="import a GeoNames dump (e.g. RU.txt, 19 tab-separated columns)")
@@ -109,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             "gazetteer": cmd_gazetteer,
             "extract": cmd_extract,
             "evaluate": cmd_evaluate,
+            "import": cmd_import,
             "review": cmd_review,
         }[args.command]
         return handler(args, settings)
@@ -163,6 +168,21 @@ def cmd_export(args, settings: Settings) -> int:
     }
     write_export(events, args.format, args.output, metadata=metadata)
     print(f"{len(events)} events written to {args.output} ({args.format})")
+    return 0
+
+
+def cmd_import(args, settings: Settings) -> int:
+    from .importer import import_geojson
+
+    store = _store(args, settings)
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    report = import_geojson(args.file, store, max_bytes=settings.max_article_bytes, imported_at=now)
+    print(f"imported {report.imported} events, already stored {report.already_stored} (skipped) from {args.file}; "
+          f"store: {Path(store).resolve()} ({report.total_in_store} events)")
+    if report.already_stored_ids:
+        shown = report.already_stored_ids[:10]
+        more = len(report.already_stored_ids) - len(shown)
+        print("already stored: " + ", ".join(shown) + (f" … and {more} more" if more else ""))
     return 0
 
 
@@ -299,12 +319,22 @@ def _read_lines(path: Path) -> list[str]:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
+def _check_line_sizes(lines: list[str], source: str, max_bytes: int) -> None:
+    """Each JSON line is one article: the article size limit applies to it."""
+    for number, line in enumerate(lines, 1):
+        if len(line) * 4 > max_bytes and (size := len(line.encode("utf-8"))) > max_bytes:
+            raise InputError(f"{source}:{number}: {size:,} bytes is over the {max_bytes:,}-byte limit "
+                             "(EVENT_ATLAS_MAX_ARTICLE_BYTES)")
+
+
 def cmd_extract(args, settings: Settings) -> int:
     from .extract import extract_document, parse_documents
     from .gazetteer import open_gazetteer
     from .geoparse import Geoparser
 
-    documents = list(parse_documents(_read_lines(args.jsonl), str(args.jsonl)))  # all checked before output
+    lines = _read_lines(args.jsonl)
+    _check_line_sizes(lines, str(args.jsonl), settings.max_article_bytes)
+    documents = list(parse_documents(lines, str(args.jsonl)))  # all checked before output
     geoparser = Geoparser(open_gazetteer(settings))  # loaded once for every document
     out = sys.stdout
     for doc in documents:
