@@ -34,8 +34,10 @@ resolved           False when the mention could not be geocoded (kept for
 score              resolution confidence 0..1
 candidates         JSON list of the next best places (name, lat, lon, …)
 sentence           the evidence, verbatim from the article (first sentence)
-evidence           JSON list of every supporting {mention, sentence, start,
-                   end} with character offsets into the article text
+evidence           JSON list of the supporting {mention, sentence, start,
+                   end} with character offsets into the article text (the
+                   first 50; a sentence over 1,000 characters is quoted as
+                   a verbatim window around the mention)
 source             article title or file name
 url                article URL when known, else ""
 published          publication date, ISO, or "" when unknown
