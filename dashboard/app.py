@@ -72,11 +72,15 @@ def add_article(settings: Settings) -> None:
                 progress.progress(0.3, text="Finding places and dates, writing the store")
                 report = cache.pipeline(settings).ingest_articles([article], store=settings.store)
             except EventAtlasError as exc:
-                status.update(label="Not added", state="error")
-                show_error(exc)
-                return
-            progress.progress(1.0, text="Done")
-            status.update(label="Article mapped", state="complete")
+                status.update(label="Not added", state="error", expanded=False)
+                refusal = exc
+            else:
+                refusal = None
+                progress.progress(1.0, text="Done")
+                status.update(label="Article mapped", state="complete")
+        if refusal is not None:
+            show_error(refusal)
+            return
         st.success(safe.markdown_text(upload.summary(report)))
 
 

@@ -233,3 +233,79 @@ def seed_page(browser, seed_dashboard_url):
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+# -- hostile data ------------------------------------------------------------
+
+HOSTILE_FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "hostile_strings.json"
+
+
+def hostile_strings() -> list[str]:
+    """The hostile strings of tests/fixtures/hostile_strings.json."""
+    return [s["value"] for s in json.loads(HOSTILE_FIXTURE.read_text(encoding="utf-8"))["strings"]]
+
+
+def flat(text: str) -> str:
+    """Whitespace folded, as innerText shows it."""
+    return " ".join(text.split())
+
+
+#: Run in every frame: what an injection would leave behind.
+_INJECTION_PROBE = """() => {
+    const bad = /^\\s*(javascript|data|vbscript):/i;
+    const all = [...document.querySelectorAll('*')];
+    return {
+        pwned: typeof window.__pwned !== 'undefined',
+        handlers: all.flatMap(e => [...e.attributes].filter(a => /^on/i.test(a.name))
+                                   .map(a => e.tagName + ' ' + a.name + '=' + a.value)),
+        links: [...document.querySelectorAll('a[href]')]
+            .filter(a => bad.test(a.getAttribute('href').replace(/[\\u0000-\\u0020]/g, '')) || bad.test(a.href))
+            .map(a => a.getAttribute('href')),
+        frames: [...document.querySelectorAll('iframe[srcdoc]')].length,
+        scripts: [...document.querySelectorAll('script:not([src])')]
+            .filter(s => s.textContent.includes('__pwned') && !s.textContent.includes('bindPopup')).length,
+    };
+}"""
+
+
+def assert_no_injection(page) -> None:
+    """In the page and every frame: window.__pwned unset, no on* attribute, no
+    javascript:/data:/vbscript: link, no srcdoc iframe, no script of ours from data;
+    no dialog fired."""
+    for frame in page.frames:
+        found = frame.evaluate(_INJECTION_PROBE)
+        assert found == {"pwned": False, "handlers": [], "links": [], "frames": 0, "scripts": 0}, (frame.url, found)
+    assert page.log.dialogs == [], f"a dialog fired: {page.log.dialogs}"
+
+
+def open_every_popup(frame) -> list[str]:
+    """Open each marker's popup in the map frame (as a click does: Leaflet puts
+    its content into the DOM) and return the popups' innerText."""
+    return frame.evaluate("""() => {
+        const map = Object.values(window).find(v => v instanceof L.Map);
+        const texts = [];
+        map.eachLayer(layer => {
+            if (layer.getPopup && layer.getPopup()) {
+                layer.openPopup();
+                const el = layer.getPopup().getElement().querySelector('.leaflet-popup-content');
+                texts.push(el ? el.innerText : '');
+                layer.closePopup();
+            }
+        });
+        return texts;
+    }""")
+
+
+def table_cells(page, scrolls: int = 12) -> set[str]:
+    """Text of the event table's cells (the grid's accessible table), scrolling
+    through it, since the grid renders only the rows in view."""
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    cells: set[str] = set()
+    for _ in range(scrolls):
+        cells |= set(grid.locator("td").all_inner_texts())
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.wheel(0, 300)
+        page.wait_for_timeout(150)
+    return cells
