@@ -30,6 +30,17 @@ def _default_cache_dir() -> Path:
     return Path(base) / "event-atlas"
 
 
+def _number(var: str, text: str, kind: type) -> float | int:
+    """A non-negative number from an environment variable, or a clear error."""
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{var}={text!r}: not a {'whole ' if kind is int else ''}number") from None
+    if value < 0:
+        raise ValueError(f"{var}={text!r}: must not be negative")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime settings; build with :meth:`from_env`."""
@@ -48,6 +59,17 @@ class Settings:
     geocoder_timeout: float = 10.0
     #: Minimum seconds between two online requests (Nominatim: 1 per second).
     geocoder_min_delay: float = 1.0
+    #: Retries of one lookup after a transient failure (timeouts, 429, 5xx).
+    geocoder_max_retries: int = 2
+    #: First back-off wait in seconds (doubled each retry, capped below);
+    #: None: twice the minimum delay, at least 1 s.
+    geocoder_backoff: float | None = None
+    geocoder_max_backoff: float = 30.0
+    #: A Retry-After longer than this gives up at once (the mention stays
+    #: unresolved) and the service rests until then, for every process.
+    geocoder_max_retry_after: float = 60.0
+    #: Seconds without asking after a lookup gave up.
+    geocoder_cooldown: float = 60.0
     #: Override the online service's host (tests point it at 127.0.0.1:PORT).
     geocoder_domain: str | None = None
     geocoder_scheme: str = "https"
@@ -88,9 +110,16 @@ class Settings:
         for var, key in (
             ("EVENT_ATLAS_GEOCODER_TIMEOUT", "geocoder_timeout"),
             ("EVENT_ATLAS_GEOCODER_MIN_DELAY", "geocoder_min_delay"),
+            ("EVENT_ATLAS_GEOCODER_BACKOFF", "geocoder_backoff"),
+            ("EVENT_ATLAS_GEOCODER_MAX_BACKOFF", "geocoder_max_backoff"),
+            ("EVENT_ATLAS_GEOCODER_MAX_RETRY_AFTER", "geocoder_max_retry_after"),
+            ("EVENT_ATLAS_GEOCODER_COOLDOWN", "geocoder_cooldown"),
         ):
             if env.get(var):
-                kwargs[key] = float(env[var])
+                kwargs[key] = _number(var, env[var], float)
+        if env.get("EVENT_ATLAS_GEOCODER_MAX_RETRIES"):
+            kwargs["geocoder_max_retries"] = _number("EVENT_ATLAS_GEOCODER_MAX_RETRIES",
+                                                     env["EVENT_ATLAS_GEOCODER_MAX_RETRIES"], int)
         if env.get("EVENT_ATLAS_GEOCODER_DOMAIN"):
             kwargs["geocoder_domain"] = env["EVENT_ATLAS_GEOCODER_DOMAIN"]
         if env.get("EVENT_ATLAS_GEOCODER_SCHEME"):
@@ -98,5 +127,5 @@ class Settings:
         if env.get("EVENT_ATLAS_REVIEWER"):
             kwargs["reviewer"] = env["EVENT_ATLAS_REVIEWER"].strip()
         if env.get("EVENT_ATLAS_MAX_ARTICLE_BYTES"):
-            kwargs["max_article_bytes"] = int(env["EVENT_ATLAS_MAX_ARTICLE_BYTES"])
+            kwargs["max_article_bytes"] = _number("EVENT_ATLAS_MAX_ARTICLE_BYTES", env["EVENT_ATLAS_MAX_ARTICLE_BYTES"], int)
         return cls(**kwargs)

@@ -32,6 +32,7 @@ import math
 import threading
 import time
 from os import PathLike
+from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from geopy.exc import (
@@ -50,7 +51,7 @@ from .cache import MISS, CacheKey, GeocodeCache
 from .exc import OnlineGeocoderError, OnlineGeocoderRefused, OnlineGeocoderUnavailable
 from .online import make_online_geocoder, service_name
 from .places import OnlinePlace, place_from_location
-from .retry import BackoffRateLimiter, Fault, RetryPolicy, ServiceResting, classify
+from .retry import BackoffRateLimiter, Fault, RetryPolicy, ServiceResting, SharedRequestSlot, classify
 
 __all__ = ["CachedGeocoder", "query_with_context"]
 
@@ -187,6 +188,7 @@ class CachedGeocoder:
         malformed_retries: int = 1,
         failure_cooldown: float = 60.0,
         language: str | None = "en",
+        share_rate_across_processes: bool = True,
     ) -> None:
         self.geocoder = geocoder
         self.cache = cache if isinstance(cache, GeocodeCache) else GeocodeCache(cache)
@@ -203,8 +205,13 @@ class CachedGeocoder:
             max_retry_after=max_retry_after,
             malformed_retries=malformed_retries,
         )
+        shared = None
+        if share_rate_across_processes and str(self.cache.path) != ":memory:":
+            # one slot file per service, beside the cache
+            shared = SharedRequestSlot(Path(self.cache.path).with_name(f"{self.name}.rate"))
         self.rate_limited = BackoffRateLimiter(
-            self._call_once, min_delay_seconds=min_delay_seconds, policy=self.policy
+            self._call_once, min_delay_seconds=min_delay_seconds, policy=self.policy,
+            shared_slot=shared,
         )
         self._state_lock = threading.Lock()
         self._failed_at: float | None = None
@@ -218,6 +225,11 @@ class CachedGeocoder:
         if geocoder is None:
             return None
         kwargs.setdefault("min_delay_seconds", settings.geocoder_min_delay)
+        kwargs.setdefault("max_retries", settings.geocoder_max_retries)
+        kwargs.setdefault("error_wait_seconds", settings.geocoder_backoff)
+        kwargs.setdefault("max_error_wait_seconds", settings.geocoder_max_backoff)
+        kwargs.setdefault("max_retry_after", settings.geocoder_max_retry_after)
+        kwargs.setdefault("failure_cooldown", settings.geocoder_cooldown)
         return cls(geocoder, settings.geocode_cache_path, **kwargs)
 
     # -- one HTTP request (called by the rate limiter) --------------------

@@ -29,13 +29,18 @@ the starts only, which a busy machine can compress by tens of ms).
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
+import time
+from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 from itertools import count
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from geopy.adapters import AdapterHTTPError, get_retry_after
 from geopy.exc import (
@@ -55,6 +60,7 @@ __all__ = [
     "RETRY_STATUSES",
     "RetryPolicy",
     "ServiceResting",
+    "SharedRequestSlot",
     "classify",
     "http_status",
     "retry_after",
@@ -165,6 +171,58 @@ class RetryPolicy:
         return self.max_retries
 
 
+class SharedRequestSlot:
+    """The request slot shared by every process that uses the same file.
+
+    Two ingests running at once must not double the rate a service sees, so
+    the spacing and any Retry-After rest also live in a small file (beside
+    the geocode cache) guarded by ``flock``: a process holds the lock for
+    the whole request, waits until ``min_delay`` has passed since the end of
+    the last request of *any* process, and writes its own end time when it
+    is done. Wall-clock time, as it is compared across processes.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    @staticmethod
+    def _read(fh) -> tuple[float, float]:
+        fh.seek(0)
+        parts = fh.read().split()
+        try:
+            return float(parts[0]), float(parts[1])
+        except (IndexError, ValueError):  # new or unreadable file: no history
+            return 0.0, 0.0
+
+    @contextmanager
+    def hold(self, min_delay: float, max_rest: float, sleep: Callable[[float], None]) -> Iterator[Callable[[float], None]]:
+        """Hold the slot for one request; yields ``rest(seconds)`` to record a
+        Retry-After for all processes."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a+", encoding="ascii") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                last_end, not_before = self._read(fh)
+                rest = not_before - time.time()
+                if rest > max_rest:
+                    raise ServiceResting(rest)
+                wait = max(rest, last_end + min_delay - time.time())
+                if wait > 0:
+                    sleep(wait)
+                asked: list[float] = []
+                try:
+                    yield asked.append
+                finally:
+                    now = time.time()
+                    until = max([not_before, *(now + seconds for seconds in asked)])
+                    fh.seek(0)
+                    fh.truncate()
+                    fh.write(f"{now!r} {until!r}\n")
+                    fh.flush()
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class BackoffRateLimiter(RateLimiter):
     """geopy's RateLimiter with :class:`RetryPolicy` back-off and Retry-After.
 
@@ -179,6 +237,7 @@ class BackoffRateLimiter(RateLimiter):
         *,
         min_delay_seconds: float = 0.0,
         policy: RetryPolicy = RetryPolicy(),
+        shared_slot: SharedRequestSlot | None = None,
     ) -> None:
         super().__init__(
             func,
@@ -190,6 +249,7 @@ class BackoffRateLimiter(RateLimiter):
         self.policy = policy
         self._not_before: float | None = None  # set by Retry-After (guarded by _lock)
         self._one_at_a_time = threading.Lock()
+        self.shared_slot = shared_slot
 
     # -- shared rest --------------------------------------------------------
     def rest(self, seconds: float) -> None:
@@ -225,7 +285,8 @@ class BackoffRateLimiter(RateLimiter):
             yield wait
 
     # -- the retry loop -----------------------------------------------------
-    def _wait_before_retry(self, error: GeocoderServiceError, retry: int, seen: Counter) -> float | None:
+    def _wait_before_retry(self, error: GeocoderServiceError, retry: int, seen: Counter,
+                           share_rest: Callable[[float], None] | None = None) -> float | None:
         """Seconds to sleep before retry number ``retry``, or None to give up.
 
         ``seen`` counts this lookup's faults by kind: every retry counts
@@ -236,12 +297,22 @@ class BackoffRateLimiter(RateLimiter):
         asked = retry_after(error)
         if asked:
             self.rest(asked)  # holds for other queries too, even if we give up
+            if share_rest is not None:
+                share_rest(asked)  # ... and for other processes
             if asked > self.policy.max_retry_after:
                 return None
         if retry >= self.policy.max_retries or seen[fault] > self.policy.retries_for(fault):
             return None
         # A Retry-After is waited out by the slot acquisition (it is shared).
         return 0.0 if asked else self.policy.backoff(retry)
+
+    @contextmanager
+    def _process_slot(self) -> Iterator[Callable[[float], None] | None]:
+        if self.shared_slot is None:
+            yield None
+            return
+        with self.shared_slot.hold(self.min_delay_seconds, self.policy.max_retry_after, self._sleep) as share_rest:
+            yield share_rest
 
     def _request_ended(self) -> None:
         with self._lock:
@@ -250,12 +321,12 @@ class BackoffRateLimiter(RateLimiter):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         seen: Counter = Counter()
         for retry in count():
-            with self._one_at_a_time:
+            with self._one_at_a_time, self._process_slot() as share_rest:
                 self._acquire_request_slot()
                 try:
                     return self.func(*args, **kwargs)
                 except GeocoderServiceError as error:
-                    wait = self._wait_before_retry(error, retry, seen)
+                    wait = self._wait_before_retry(error, retry, seen, share_rest)
                     if wait is None:
                         raise
                     logger.warning(

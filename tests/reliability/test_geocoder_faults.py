@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import logging
+import os
 import threading
 import time
 from datetime import date
@@ -246,24 +247,53 @@ def test_retry_after_holds_for_every_query(server, tmp_path, figures, fault):
 
 def test_retry_after_longer_than_the_maximum_gives_up_at_once(server, tmp_path, figures):
     settings = settings_for(server.domain, tmp_path)
-    geocoder = online(settings, max_retries=2, max_retry_after=3.0)
-    server.mode = "429;retry-after=3600"
+    geocoder = online(settings, max_retries=2, max_retry_after=0.5)
+    server.mode = "429;retry-after=2"
     started = time.monotonic()
     with pytest.raises(OnlineGeocoderUnavailable, match="GeocoderRateLimited"):
         geocoder.geocode("Kozinka", CONTEXT)
     assert time.monotonic() - started < 0.5  # no waiting, no retry
     n = injected(figures, server.faults)
     assert server.count == 1
-    # The service rests until then: other lookups fail at once, without a request.
-    assert geocoder.rate_limited.resting_for() > 3500
+    # The service rests until then: other lookups fail at once, without a request,
+    # in this process and in any other sharing the cache directory.
+    assert geocoder.rate_limited.resting_for() > 1.5
     with pytest.raises(OnlineGeocoderUnavailable, match="not asked"):
         geocoder.geocode("Gora-Podol", CONTEXT)
+    other_process = online(settings, max_retries=2, max_retry_after=0.5)
+    with pytest.raises(OnlineGeocoderUnavailable, match="Retry-After"):
+        other_process.geocode("Gora-Podol", CONTEXT)
     assert server.count == 1
     assert_nothing_cached(geocoder, "Kozinka", "Gora-Podol")
     server.mode = "ok"
+    time.sleep(max(0.0, started + 2.05 - time.monotonic()))  # the rest is over
     later_run_resolves(settings, "Kozinka", KOZINKA)
     assert n == 1
     survived(figures, n)
+
+
+def test_two_processes_share_the_rate_limit(server, tmp_path, figures):
+    """Two ingests at once must not double the rate the service sees."""
+    import multiprocessing
+
+    settings = settings_for(server.domain, tmp_path)
+    names = [["Kozinka", "Gora-Podol", "Nowhereville"], ["Nowhere-Else", "Nowhere-At-All", VILLAGE["name"]]]
+
+    def lookups(batch: list[str]) -> None:
+        geocoder = online(settings, min_delay_seconds=MIN_DELAY)
+        for name in batch:
+            geocoder.geocode(name, CONTEXT)
+        os._exit(0)
+
+    fork = multiprocessing.get_context("fork")
+    children = [fork.Process(target=lookups, args=(batch,)) for batch in names]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(30)
+    assert [c.exitcode for c in children] == [0, 0]
+    assert server.count == 6
+    assert_rate_held(server)
 
 
 # -- 5xx -------------------------------------------------------------------------------
