@@ -102,9 +102,15 @@ def more_markers(page, before: int, timeout: float = 20.0) -> int:
     return marker_count(page)
 
 
-def map_frame(page):
-    (frame,) = [f for f in page.frames if "streamlit_folium" in f.url]
-    return frame
+def map_frame(page, timeout: float = 20.0):
+    """The map's frame once its markers are drawn (a rerun replaces it)."""
+    wait_idle(page)
+    expect(page.frame_locator(MAP_FRAME).locator(MARKERS).first).to_be_attached(timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    while not (frames := [f for f in page.frames if "streamlit_folium" in f.url and not f.is_detached()]):
+        assert time.monotonic() < deadline, "no map frame"
+        page.wait_for_timeout(200)
+    return frames[-1]
 
 
 def test_hostile_strings_are_literal_text_in_popups_and_table(hpage, hostile_store, screenshots):
