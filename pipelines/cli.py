@@ -44,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--store")
     export.add_argument("--start", type=_iso_date)
     export.add_argument("--end", type=_iso_date)
-    export.add_argument("--format", required=True, choices=("geojson", "csv", "gpkg"))
-    export.add_argument("-o", "--output", required=True, type=Path)
+    export.add_argument("--format", required=True, choices=("geojson", "csv", "gpkg", "geoparquet"))
+    export.add_argument("-o", "--output", required=True, type=Path,
+                        help="a file; for geoparquet a folder (new, empty, or an earlier geoparquet export)")
 
     geocode = sub.add_parser("geocode", help="look names up in the offline gazetteer")
     geocode.add_argument("names", nargs="+", metavar="NAME")

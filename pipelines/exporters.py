@@ -1,5 +1,10 @@
 """Pure transforms of event frames, and writers for the export formats.
 
+GeoParquet is a folder, not a file: one Hive partition per month of the
+events' start dates (``month=2023-05/part-0.parquet``), which
+``geopandas.read_parquet`` and ``dask_geopandas.read_parquet`` read whole or
+filtered by month.
+
 ``filter_by_dates`` and ``to_geojson`` take frames and return new objects
 (never mutating their input), so the CLI and the dashboard export exactly the
 same thing for the same selection.
@@ -7,8 +12,12 @@ same thing for the same selection.
 
 from __future__ import annotations
 
+import glob
 import json
 import math
+import os
+import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +27,7 @@ import pandas as pd
 from .errors import InputError
 from .schema import EVENT_COLUMNS
 
-EXPORT_FORMATS = ("geojson", "csv", "gpkg")
+EXPORT_FORMATS = ("geojson", "csv", "gpkg", "geoparquet")
 
 
 def filter_by_dates(events: gpd.GeoDataFrame, start: date | None = None, end: date | None = None) -> gpd.GeoDataFrame:
@@ -66,11 +75,15 @@ def geojson_text(events: gpd.GeoDataFrame, *, metadata: dict | None = None) -> s
 
 
 def write_export(events: gpd.GeoDataFrame, fmt: str, out: Path, *, metadata: dict | None = None) -> None:
-    """Write ``events`` as ``fmt`` to ``out`` (written aside, then renamed)."""
+    """Write ``events`` as ``fmt`` to ``out`` (written aside, then renamed;
+    ``geoparquet`` writes a folder, see :func:`write_geoparquet`)."""
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
     if out.parent and not out.parent.exists():
         raise InputError(f"{out}: folder {out.parent} does not exist")
+    if fmt == "geoparquet":
+        write_geoparquet(events, out, metadata=metadata)
+        return
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         if fmt == "geojson":
@@ -86,3 +99,116 @@ def write_export(events: gpd.GeoDataFrame, fmt: str, out: Path, *, metadata: dic
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# --- GeoParquet: a month-partitioned dataset ---------------------------------
+
+#: Marks a folder as a GeoParquet export of ours, so a later export may replace it.
+#: The leading underscore makes pyarrow, geopandas and Dask skip it when reading.
+GEOPARQUET_MARKER = "_event_atlas_export.json"
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_OUR_PART = re.compile(r"^part-\d+\.parquet$")
+
+
+def event_month(events: gpd.GeoDataFrame) -> pd.Series:
+    """The partition key of each event: the month of its start ``date``.
+
+    An event spanning months (``2023-05-30`` to ``2023-06-02``) goes to the
+    month it starts in, so every event is in exactly one partition and a
+    reader filtering on ``month`` finds it where its ``date`` says."""
+    months = events["date"].astype(str).str.slice(0, 7)
+    bad = ~months.str.match(_MONTH.pattern)
+    if bad.any():
+        first = events.loc[bad, "event_id"].iloc[0]
+        raise InputError(f"event {first}: date {events.loc[bad, 'date'].iloc[0]!r} is not YYYY-MM-DD; "
+                         "cannot partition by month")
+    return months
+
+
+def partition_by_month(events: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
+    """(month, events of that month) in month order, each sorted by date and
+    ``event_id`` with a fresh index, holding exactly the schema's columns and
+    geometry (the month lives in the folder name, not in the files)."""
+    columns = [*EVENT_COLUMNS, "geometry"]
+    months = event_month(events)
+    parts = []
+    for month in sorted(months.unique()):
+        part = events.loc[months == month, columns].sort_values(["date", "event_id"]).reset_index(drop=True)
+        parts.append((month, part))
+    return parts
+
+
+def _is_our_export(folder: Path) -> bool:
+    """True when ``folder`` holds nothing but what :func:`write_geoparquet` writes."""
+    if not (folder / GEOPARQUET_MARKER).is_file():
+        return False
+    for entry in folder.iterdir():
+        if entry.name == GEOPARQUET_MARKER:
+            continue
+        if not (entry.is_dir() and entry.name.startswith("month=") and _MONTH.match(entry.name[6:])):
+            return False
+        if not all(f.is_file() and _OUR_PART.match(f.name) for f in entry.iterdir()):
+            return False
+    return True
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Temporaries of earlier exports to ``out`` whose process is gone (killed mid-write)."""
+    for stale in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):
+        pid = stale.name[len(out.name) + 2: -len(".tmp")].split(".")[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def write_geoparquet(events: gpd.GeoDataFrame, out: Path, *, metadata: dict | None = None) -> list[str]:
+    """Write ``events`` as a Hive-partitioned GeoParquet dataset
+    ``out/month=YYYY-MM/part-0.parquet`` (WKB points, CRS EPSG:4326, null
+    geometry for unresolved events) and return the months written.
+
+    All or nothing: the dataset is built in a hidden sibling folder and
+    renamed to ``out``. ``out`` may be absent, an empty folder, or a previous
+    export of ours (marker file and only our partitions): anything else is
+    refused, so an export never deletes someone's files.
+    """
+    if len(events) == 0:
+        raise InputError("no events in that selection: nothing to write to a GeoParquet dataset")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder; GeoParquet needs a folder")
+    if out.is_dir() and any(out.iterdir()) and not _is_our_export(out):
+        raise InputError(f"{out}: folder is not empty and is not an earlier GeoParquet export; "
+                         "choose a new or empty folder")
+    parts = partition_by_month(events)
+    _remove_stale_temporaries(out)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    old = out.with_name(f".{out.name}.{os.getpid()}.old.tmp")
+    try:
+        tmp.mkdir()
+        for month, part in parts:
+            (tmp / f"month={month}").mkdir()
+            part.to_parquet(tmp / f"month={month}" / "part-0.parquet", index=False, compression="zstd")
+        marker = {"format": "geoparquet", "partitioning": "hive: month=YYYY-MM of the event's start date",
+                  "months": [m for m, _ in parts], **(metadata or {})}
+        (tmp / GEOPARQUET_MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1), encoding="utf-8")
+        replacing = out.is_dir() and any(out.iterdir())
+        if replacing:
+            out.rename(old)  # checked above: an earlier export of ours
+        try:
+            tmp.replace(out)  # onto an absent or empty folder
+        except OSError:
+            if replacing:
+                old.rename(out)
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return [m for m, _ in parts]
