@@ -133,6 +133,21 @@ def _store(args, settings: Settings) -> str:
     return args.store or settings.store
 
 
+def _store_label(store: str) -> str:
+    """How the store is named in messages: a full path, or the URL without its password."""
+    from .store import is_database_url, open_store
+
+    return open_store(store).location if is_database_url(store) else str(Path(store).resolve())
+
+
+def _require_store(store: str) -> None:
+    """A file store must exist before it is read (a database is created on first use)."""
+    from .store import is_database_url
+
+    if not is_database_url(store) and not Path(store).exists():
+        raise InputError(f"{store}: no event store yet; run python -m pipelines ingest first")
+
+
 def cmd_ingest(args, settings: Settings) -> int:
     from .pipeline import Pipeline
 
@@ -142,7 +157,7 @@ def cmd_ingest(args, settings: Settings) -> int:
         f"{report.added} events added ({report.already_stored} already stored) from {report.files} "
         f"article{'s' if report.files != 1 else ''}; {report.unresolved} place mention"
         f"{'s' if report.unresolved != 1 else ''} unresolved (kept for review); "
-        f"store: {Path(store).resolve()} ({report.total_in_store} events)"
+        f"store: {_store_label(store)} ({report.total_in_store} events)"
     )
     if report.superseded or report.reviewed_kept:
         print(f"re-ingest: {report.superseded} earlier unreviewed events replaced by this run's; "
@@ -157,12 +172,11 @@ def cmd_export(args, settings: Settings) -> int:
     if args.start and args.end and args.start > args.end:
         raise InputError(f"--start {args.start} is after --end {args.end}")
     store = _store(args, settings)
-    if not Path(store).exists():
-        raise InputError(f"{store}: no event store yet; run python -m pipelines ingest first")
+    _require_store(store)
     events = filter_by_dates(read_events(store), args.start, args.end)
     metadata = {
         "exported_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "store": str(Path(store).resolve()),
+        "store": _store_label(store),
         "filters": {"start": args.start.isoformat() if args.start else None,
                     "end": args.end.isoformat() if args.end else None},
         "count": len(events),
@@ -179,7 +193,7 @@ def cmd_import(args, settings: Settings) -> int:
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     report = import_geojson(args.file, store, max_bytes=settings.max_article_bytes, imported_at=now)
     print(f"imported {report.imported} events, already stored {report.already_stored} (skipped) from {args.file}; "
-          f"store: {Path(store).resolve()} ({report.total_in_store} events)")
+          f"store: {_store_label(store)} ({report.total_in_store} events)")
     if report.already_stored_ids:
         shown = report.already_stored_ids[:10]
         more = len(report.already_stored_ids) - len(shown)
@@ -214,8 +228,7 @@ def cmd_events(args, settings: Settings) -> int:
     from .store import read_events
 
     store = _store(args, settings)
-    if not Path(store).exists():
-        raise InputError(f"{store}: no event store yet; run python -m pipelines ingest first")
+    _require_store(store)
     events = read_events(store).sort_values(["date", "place"])
     if args.unresolved:
         events = events.loc[~events["resolved"]]
@@ -225,7 +238,7 @@ def cmd_events(args, settings: Settings) -> int:
         events = events.head(args.limit)
     print(format_table(events))
     resolved = int(events["resolved"].sum())
-    print(f"\n{len(events)} events ({resolved} located, {len(events) - resolved} unresolved) in {Path(store).resolve()}")
+    print(f"\n{len(events)} events ({resolved} located, {len(events) - resolved} unresolved) in {_store_label(store)}")
     return 0
 
 
@@ -268,8 +281,7 @@ def cmd_review(args, settings: Settings) -> int:
     from .store import read_events
 
     store = _store(args, settings)
-    if not Path(store).exists():
-        raise InputError(f"{store}: no event store yet; run python -m pipelines ingest first")
+    _require_store(store)
     if args.show:
         events = read_events(store)
         row = events.loc[find_event(events, args.event_id)]

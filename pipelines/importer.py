@@ -294,7 +294,7 @@ def import_geojson(path: Path, store: str, *, max_bytes: int, imported_at: str =
     events = parse_feature_collection(read_geojson(path, max_bytes=max_bytes), name=str(path),
                                       source=path.name, imported_at=imported_at)
     frame: gpd.GeoDataFrame = events_to_frame(events)
-    known = set(read_events(store)["event_id"]) if Path(store).exists() else set()
+    known = set(read_events(store)["event_id"])
     written = append_events(store, frame)
     return ImportReport(written.added, written.already_stored,
                         [e for e in frame["event_id"] if e in known], written.total)

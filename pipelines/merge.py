@@ -30,11 +30,23 @@ __all__ = ["MergeResult", "merge_reingest", "merge_append"]
 
 @dataclass(frozen=True)
 class MergeResult:
+    """The merged frame, and the same change as a diff (``new_rows`` to insert,
+    ``removed_ids`` to delete) for stores that apply it row by row."""
+
     frame: gpd.GeoDataFrame
     added: int
     already_stored: int
     superseded: int
     reviewed_kept: int
+    new_rows: gpd.GeoDataFrame | None = None
+    removed_ids: tuple[str, ...] = ()
+    #: Events in the whole store after the write, when ``frame`` holds only
+    #: the affected part (a database reads no more than it must).
+    total: int | None = None
+
+    @property
+    def stored_total(self) -> int:
+        return len(self.frame) if self.total is None else self.total
 
     @property
     def changed(self) -> bool:
@@ -56,9 +68,9 @@ def merge_append(existing: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame) -> MergeRe
     """Add the events whose ``event_id`` is not stored yet; touch nothing else."""
     new = fresh.loc[~fresh["event_id"].isin(set(existing["event_id"]))].drop_duplicates("event_id")
     if new.empty:
-        return MergeResult(existing, 0, len(fresh), 0, 0)
+        return MergeResult(existing, 0, len(fresh), 0, 0, new)
     frame = conform(pd.concat([_plain(existing), _plain(new)], ignore_index=True))
-    return MergeResult(frame, len(new), len(fresh) - len(new), 0, 0)
+    return MergeResult(frame, len(new), len(fresh) - len(new), 0, 0, new)
 
 
 def merge_reingest(existing: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame,
@@ -99,6 +111,7 @@ def merge_reingest(existing: gpd.GeoDataFrame, fresh: gpd.GeoDataFrame,
     reviewed_kept = int((in_batch & reviewed).sum())
     already = len(fresh) - len(new)
     if new.empty and not superseded.any():
-        return MergeResult(existing, 0, already, 0, reviewed_kept)
+        return MergeResult(existing, 0, already, 0, reviewed_kept, new)
     frame = conform(pd.concat([_plain(existing.loc[~superseded]), _plain(new)], ignore_index=True))
-    return MergeResult(frame, len(new), already, int(superseded.sum()), reviewed_kept)
+    return MergeResult(frame, len(new), already, int(superseded.sum()), reviewed_kept, new,
+                       tuple(existing.loc[superseded, "event_id"]))

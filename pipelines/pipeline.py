@@ -66,7 +66,7 @@ class Pipeline:
         report.already_stored = written.already_stored
         report.superseded = written.superseded
         report.reviewed_kept = written.reviewed_kept
-        report.total_in_store = len(written.frame)
+        report.total_in_store = written.stored_total
         return report
 
 

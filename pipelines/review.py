@@ -235,5 +235,5 @@ def review_event(store: str, event_id: str, action: ReviewAction, *, by: str,
         found["id"] = events.loc[find_event(events, event_id), "event_id"]
         return reviewed
 
-    frame = update_events(store, transform)
+    frame = update_events(store, transform, ids_starting_with=event_id.strip())
     return frame.loc[frame["event_id"] == found["id"]].iloc[0]

@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,39 @@ def pipeline(settings, geocoder):
 @pytest.fixture()
 def store(tmp_path) -> str:
     return str(tmp_path / "events.gpkg")
+
+
+@pytest.fixture(scope="session")
+def postgis_url():
+    """A PostGIS database URL: $EVENT_ATLAS_TEST_POSTGIS, or a private server
+    started for this session. Skipped when the machine has no PostgreSQL with
+    PostGIS, except in CI (CI=true), where that is a failure."""
+    from pgcluster import TemporaryPostgres, postgis_available, postgres_bindir
+
+    if os.environ.get("EVENT_ATLAS_TEST_POSTGIS"):
+        yield os.environ["EVENT_ATLAS_TEST_POSTGIS"]
+        return
+    bindir = postgres_bindir()
+    if bindir is None or not postgis_available(bindir):
+        message = "PostgreSQL with PostGIS is not installed (apt-get install postgresql postgresql-15-postgis-3)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + "; CI must run the PostGIS store tests")
+        pytest.skip(message)
+    server = TemporaryPostgres(bindir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["geopackage", "postgis"])
+def any_store(request, tmp_path) -> str:
+    """The same store tests against both backends: a fresh, empty store."""
+    if request.param == "geopackage":
+        return str(tmp_path / "events.gpkg")
+    url = request.getfixturevalue("postgis_url")
+    schema = "t_" + uuid.uuid4().hex[:16]
+    return f"{url}?schema={schema}"
 
 
 @pytest.fixture(scope="session")

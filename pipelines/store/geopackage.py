@@ -1,0 +1,150 @@
+"""The embedded default store: one GeoPackage file, layer ``events``.
+
+Why GeoPackage: a single SQLite file that QGIS, GDAL and geopandas open
+directly, with real geometry and no server. Writes are all-or-nothing: the
+new store is written beside the old one and renamed over it under an
+exclusive lock, so a crash or a concurrent ingest never leaves a half-written
+store, and ``event_id`` stays unique. Every write is one transaction:
+read → pure transform (:mod:`pipelines.merge`, :mod:`pipelines.review`) →
+atomic replace, all under the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import os
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import geopandas as gpd
+import pandas as pd
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from ..errors import StoreError
+from ..merge import MergeResult, merge_append, merge_reingest
+from ..schema import EVENT_COLUMNS, conform, empty_events_frame
+from .base import BBox, EventStore, WriteResult, check_bbox, select_events
+
+LAYER = "events"
+
+
+def _check_path(store: str) -> Path:
+    path = Path(store)
+    if path.suffix.lower() != ".gpkg":
+        raise StoreError(f"{store}: the store must be a GeoPackage file ending in .gpkg "
+                         "(or a postgresql:// URL)")
+    return path
+
+
+@contextmanager
+def _locked(path: Path, exclusive: bool) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _read_unlocked(path: Path) -> gpd.GeoDataFrame:
+    if not path.exists():
+        return empty_events_frame()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = gpd.read_file(path, layer=LAYER, engine="pyogrio")
+    except (DataSourceError, DataLayerError) as exc:
+        raise StoreError(f"{path}: cannot read the event store ({exc})") from exc
+    if frame.empty:
+        return empty_events_frame()
+    return conform(pd.DataFrame(frame.drop(columns="geometry")))
+
+
+class GeoPackageStore(EventStore):
+    """The embedded default: one GeoPackage file, no server."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = _check_path(str(path))
+        self.location = str(path)
+
+    def read(self, *, start=None, end=None, bbox: BBox | None = None) -> gpd.GeoDataFrame:
+        bbox = check_bbox(bbox)
+        if not self.path.exists():
+            return empty_events_frame()
+        with _locked(self.path, exclusive=False):
+            events = _read_unlocked(self.path)
+        return select_events(events, start=start, end=end, bbox=bbox)
+
+    def ingest(self, events: gpd.GeoDataFrame, article_ids: Iterable[str]) -> MergeResult:
+        ids = list(article_ids)
+        return _transaction(self.path, lambda existing: merge_reingest(existing, events, ids))
+
+    def append(self, events: gpd.GeoDataFrame) -> WriteResult:
+        result = _transaction(self.path, lambda existing: merge_append(existing, events))
+        return WriteResult(result.added, result.already_stored, len(result.frame))
+
+    def update(self, transform: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame], *,
+               ids_starting_with: str | None = None) -> gpd.GeoDataFrame:
+        def step(existing: gpd.GeoDataFrame) -> MergeResult:
+            frame = conform(pd.DataFrame(transform(existing).drop(columns="geometry")))
+            return MergeResult(frame, 0, 0, 0, 0)
+
+        return _transaction(self.path, step, always_write=True).frame
+
+    def version(self) -> tuple[int, int, int] | None:
+        """(inode, mtime_ns, size): every write renames a new file over the
+        old one, so the inode changes even when the clock is too coarse."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _transaction(path: Path, step: Callable[[gpd.GeoDataFrame], MergeResult], *,
+                 always_write: bool = False) -> MergeResult:
+    """Read, transform and replace the store while holding the exclusive lock."""
+    with _locked(path, exclusive=True):
+        _remove_stale_temporaries(path)
+        result = step(_read_unlocked(path))
+        if always_write or result.changed or not path.exists():
+            _write_atomic(path, result.frame)
+        return result
+
+
+def _temporary_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp.gpkg")
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporaries of writers that were killed mid-write (we hold the
+    exclusive lock, so no live writer owns one)."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp.gpkg*"):
+        stale.unlink(missing_ok=True)
+
+
+def _write_atomic(path: Path, frame: gpd.GeoDataFrame) -> None:
+    tmp = _temporary_name(path)
+    try:
+        frame.loc[:, [*EVENT_COLUMNS, "geometry"]].to_file(
+            tmp, layer=LAYER, driver="GPKG", engine="pyogrio", geometry_type="Point"
+        )
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_directory(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make the rename itself durable (a power cut after it keeps the new store)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,276 @@
+"""A shared event store in PostgreSQL/PostGIS, for teams.
+
+Selected by a URL: ``postgresql://user:password@host:5432/dbname`` (the
+optional ``?schema=NAME`` keeps several stores in one database). The table
+``events`` has the schema's columns plus ``geom geometry(Point, 4326)``, a
+GiST index on it, a B-tree index on (date, date_end) and ``event_id`` as
+primary key, so uniqueness holds in the database whatever the writers do.
+
+Every write is one transaction that reads only the rows it touches:
+an ingest takes a transaction-level advisory lock per article (in sorted
+order, so two writers never deadlock), reads that article's rows, lets the
+pure :func:`pipelines.merge.merge_reingest` decide, then deletes and inserts
+(``ON CONFLICT DO NOTHING``). Date and bbox filters of :meth:`read` run in
+SQL. A connection is opened per operation: cheap on a local network, and
+safe across ``fork`` (Dask workers, the tests' killed writers).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import geopandas as gpd
+import pandas as pd
+
+from ..errors import StoreError
+from ..merge import MergeResult, merge_append, merge_reingest
+from ..schema import EVENT_COLUMNS, conform, empty_events_frame
+from .base import BBox, EventStore, WriteResult, check_bbox
+
+try:
+    import psycopg
+    from psycopg import sql
+except ImportError as error:  # pragma: no cover - psycopg is in requirements.txt
+    raise StoreError("a postgresql:// store needs psycopg: pip install 'psycopg[binary]'") from error
+
+#: SQL types of columns that are not text.
+COLUMN_TYPES = {
+    "date": "date",
+    "date_end": "date",
+    "geonameid": "bigint",
+    "lat": "double precision",
+    "lon": "double precision",
+    "score": "double precision",
+    "resolved": "boolean",
+}
+TABLE = "events"
+META = "event_atlas_meta"
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    """(libpq URL, schema): our own ``schema`` parameter is not libpq's."""
+    parts = urlsplit(url.replace("postgresql+psycopg://", "postgresql://", 1))
+    query = dict(parse_qsl(parts.query))
+    schema = query.pop("schema", "public")
+    if not schema.replace("_", "").isalnum():
+        raise StoreError(f"schema {schema!r}: use letters, digits and underscores")
+    return urlunsplit(parts._replace(query=urlencode(query))), schema
+
+
+def _sql_value(column: str, value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if column in ("date", "date_end"):
+        return str(value)[:10]
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+class PostGISStore(EventStore):
+    """Events in a PostGIS table (see the module docstring)."""
+
+    def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
+        self.url, self.schema = _split_url(url)
+        self.location = _hide_password(url)
+        self.connect_timeout = connect_timeout
+        self._ready = False
+
+    # -- connections and DDL ---------------------------------------------------
+    def _connect(self) -> "psycopg.Connection":
+        try:
+            conn = psycopg.connect(self.url, connect_timeout=self.connect_timeout, autocommit=False)
+        except psycopg.OperationalError as error:
+            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            raise StoreError(f"{self.location}: cannot connect to the database ({reason})") from error
+        if not self._ready:
+            self._ensure_schema(conn)
+            self._ready = True
+        return conn
+
+    def _ident(self, name: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
+
+    def _ensure_schema(self, conn: "psycopg.Connection") -> None:
+        """Create what is missing; add columns the schema gained since (idempotent)."""
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext('event-atlas-ddl'))")
+                cur.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
+                if cur.fetchone() is None:
+                    cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+                cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+                columns = [
+                    sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(COLUMN_TYPES.get(c, "text")))
+                    for c in EVENT_COLUMNS if c != "event_id"
+                ]
+                cur.execute(sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (event_id text PRIMARY KEY, {}, geom geometry(Point, 4326))"
+                ).format(self._ident(TABLE), sql.SQL(", ").join(columns)))
+                for column in EVENT_COLUMNS:  # columns added to the schema later
+                    cur.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                        self._ident(TABLE), sql.Identifier(column), sql.SQL(COLUMN_TYPES.get(column, "text"))))
+                for name, definition in (
+                    ("events_geom_idx", "USING gist (geom)"),
+                    ("events_dates_idx", "(date, date_end)"),
+                    ("events_article_idx", "(article_id)"),
+                ):
+                    cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} " + definition).format(
+                        sql.Identifier(name), self._ident(TABLE)))
+                cur.execute(sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1), revision bigint NOT NULL)"
+                ).format(self._ident(META)))
+                cur.execute(sql.SQL("INSERT INTO {} VALUES (1, 0) ON CONFLICT DO NOTHING").format(self._ident(META)))
+        except psycopg.errors.InsufficientPrivilege as error:
+            conn.close()
+            raise StoreError(
+                f"{self.location}: the PostGIS extension or the events table is missing and this user "
+                f"may not create it ({error}); ask the database owner to run CREATE EXTENSION postgis"
+            ) from error
+        except psycopg.Error as error:
+            conn.close()
+            raise StoreError(f"{self.location}: cannot prepare the events table ({error})") from error
+
+    # -- reading ---------------------------------------------------------------
+    def _select(self, cur: "psycopg.Cursor", where: sql.Composable, params: dict, *,
+                for_update: bool = False) -> gpd.GeoDataFrame:
+        query = sql.SQL("SELECT {} FROM {} WHERE {}{}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in EVENT_COLUMNS), self._ident(TABLE), where,
+            sql.SQL(" FOR UPDATE") if for_update else sql.SQL(""),
+        )
+        cur.execute(query, params)
+        rows = cur.fetchall()
+        if not rows:
+            return empty_events_frame()
+        return conform(pd.DataFrame(rows, columns=list(EVENT_COLUMNS)))
+
+    def read(self, *, start: date | None = None, end: date | None = None,
+             bbox: BBox | None = None) -> gpd.GeoDataFrame:
+        bbox = check_bbox(bbox)
+        conditions: list[sql.Composable] = [sql.SQL("TRUE")]
+        params: dict[str, Any] = {}
+        if start is not None:
+            conditions.append(sql.SQL("date_end >= %(start)s"))
+            params["start"] = start
+        if end is not None:
+            conditions.append(sql.SQL("date <= %(end)s"))
+            params["end"] = end
+        if bbox is not None:
+            west, south, east, north = bbox
+            params.update(west=west, south=south, east=east, north=north)
+            if west <= east:
+                conditions.append(sql.SQL("geom && ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326)"))
+            else:  # across the antimeridian: two boxes
+                conditions.append(sql.SQL(
+                    "(geom && ST_MakeEnvelope(%(west)s, %(south)s, 180, %(north)s, 4326) OR "
+                    "geom && ST_MakeEnvelope(-180, %(south)s, %(east)s, %(north)s, 4326))"))
+        with self._connect() as conn, conn.cursor() as cur:
+            return self._select(cur, sql.SQL(" AND ").join(conditions), params)
+
+    def count(self) -> int:
+        with self._connect() as conn, conn.cursor() as cur:
+            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(self._ident(TABLE)))
+            return int(cur.fetchone()[0])
+
+    def version(self) -> int:
+        with self._connect() as conn, conn.cursor() as cur:
+            cur.execute(sql.SQL("SELECT revision FROM {} WHERE id = 1").format(self._ident(META)))
+            return int(cur.fetchone()[0])
+
+    # -- writing ---------------------------------------------------------------
+    def _rows(self, frame: pd.DataFrame) -> Iterator[tuple]:
+        for record in frame.loc[:, list(EVENT_COLUMNS)].itertuples(index=False, name=None):
+            values = {c: _sql_value(c, v) for c, v in zip(EVENT_COLUMNS, record)}
+            geom = None
+            if values["resolved"] and values["lat"] is not None and values["lon"] is not None:
+                geom = f"SRID=4326;POINT({values['lon']!r} {values['lat']!r})"
+            yield (*values.values(), geom)
+
+    def _insert(self, cur: "psycopg.Cursor", frame: pd.DataFrame | None) -> int:
+        """COPY into a staging table, then insert what is not stored yet."""
+        if frame is None or len(frame) == 0:
+            return 0
+        cur.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS event_atlas_staging "
+                            "(LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS").format(self._ident(TABLE)))
+        columns = sql.SQL(", ").join(sql.Identifier(c) for c in (*EVENT_COLUMNS, "geom"))
+        with cur.copy(sql.SQL("COPY event_atlas_staging ({}) FROM STDIN").format(columns)) as copy:
+            for row in self._rows(frame):
+                copy.write_row(row)
+        cur.execute(sql.SQL("INSERT INTO {} ({cols}) SELECT {cols} FROM event_atlas_staging "
+                            "ON CONFLICT (event_id) DO NOTHING").format(self._ident(TABLE), cols=columns))
+        inserted = cur.rowcount
+        cur.execute("TRUNCATE event_atlas_staging")
+        return inserted
+
+    def _delete(self, cur: "psycopg.Cursor", event_ids: Iterable[str]) -> int:
+        ids = list(event_ids)
+        if not ids:
+            return 0
+        cur.execute(sql.SQL("DELETE FROM {} WHERE event_id = ANY(%s)").format(self._ident(TABLE)), (ids,))
+        return cur.rowcount
+
+    def _bump(self, cur: "psycopg.Cursor") -> None:
+        cur.execute(sql.SQL("UPDATE {} SET revision = revision + 1 WHERE id = 1").format(self._ident(META)))
+
+    def _total(self, cur: "psycopg.Cursor") -> int:
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(self._ident(TABLE)))
+        return int(cur.fetchone()[0])
+
+    def _lock_articles(self, cur: "psycopg.Cursor", article_ids: Iterable[str]) -> None:
+        for article_id in sorted(set(article_ids)):  # a fixed order: no deadlocks
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"article:{article_id}",))
+
+    def ingest(self, events: gpd.GeoDataFrame, article_ids: Iterable[str]) -> MergeResult:
+        ids = sorted(set(article_ids) | set(events["article_id"]))
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cur:
+            self._lock_articles(cur, ids)
+            existing = self._select(cur, sql.SQL("article_id = ANY(%(ids)s)"), {"ids": ids}, for_update=True)
+            result = merge_reingest(existing, events, ids)
+            self._delete(cur, result.removed_ids)
+            added = self._insert(cur, result.new_rows)
+            if added or result.removed_ids:
+                self._bump(cur)
+            total = self._total(cur)
+        # A concurrent writer may have inserted some of "our" new rows first.
+        already = result.already_stored + (result.added - added)
+        return MergeResult(result.frame, added, already, result.superseded, result.reviewed_kept,
+                           result.new_rows, result.removed_ids, total)
+
+    def append(self, events: gpd.GeoDataFrame) -> WriteResult:
+        fresh_ids = list(dict.fromkeys(events["event_id"]))
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cur:
+            existing = self._select(cur, sql.SQL("event_id = ANY(%(ids)s)"), {"ids": fresh_ids})
+            result = merge_append(existing, events)
+            added = self._insert(cur, result.new_rows)
+            if added:
+                self._bump(cur)
+            total = self._total(cur)
+        return WriteResult(added, len(events) - added, total)
+
+    def update(self, transform: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame], *,
+               ids_starting_with: str | None = None) -> gpd.GeoDataFrame:
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cur:
+            if ids_starting_with is None:
+                where, params = sql.SQL("TRUE"), {}
+            else:
+                prefix = ids_starting_with.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                where, params = sql.SQL("event_id LIKE %(prefix)s"), {"prefix": prefix + "%"}
+            given = self._select(cur, where, params, for_update=True)
+            changed = conform(pd.DataFrame(transform(given).drop(columns="geometry")))
+            self._delete(cur, set(given["event_id"]) | set(changed["event_id"]))
+            self._insert(cur, changed)
+            self._bump(cur)
+        return changed
