@@ -95,6 +95,38 @@ def event_detail(shown) -> None:
             st.html(detail.detail_html(rows.iloc[choice]))
 
 
+def timeline(events):
+    """The date range on screen: (start, end), or (None, None) when undated."""
+    span = data.date_span(events)
+    return date_range(span) if span else (None, None)
+
+
+def map_panel(shown) -> None:
+    st_folium(
+        mapview.build_map(shown, assets.static_base_url(st.get_option("server.baseUrlPath"))),
+        key="event_map", height=520, use_container_width=True, returned_objects=[],
+    )
+
+
+def downloads_panel(shown, start, end) -> None:
+    st.download_button(
+        "Download GeoJSON", data=export.geojson_bytes(shown, start, end),
+        file_name=export.file_name(start, end), mime=export.MIME, on_click="ignore",
+    )
+
+
+def table_panel(shown) -> None:
+    st.dataframe(data.table_frame(shown), hide_index=True)
+
+
+def review_queue(shown, counts) -> None:
+    with st.expander(f"Unresolved mentions in this range ({counts.unresolved}), kept for review"):
+        if counts.unresolved:
+            st.dataframe(data.unresolved_frame(shown), hide_index=True)
+        else:
+            st.write("None.")
+
+
 def main() -> None:
     st.set_page_config(page_title="Event Atlas", layout="wide")
     st.title("Event Atlas")
@@ -115,28 +147,17 @@ def main() -> None:
                 "`python -m pipelines ingest geodata/examples` (or your own articles) to fill the store "
                 f"{safe.markdown_text(store)}, then reload this page.")
         return
-    span = data.date_span(events)
-    start, end = date_range(span) if span else (None, None)
+    start, end = timeline(events)
     shown = data.filter_dates(events, start, end)
     counts = data.counts(shown)
 
     st.markdown(f"**{data.shown_label(counts.total, len(events))}** · "
                 f"{counts.resolved} on the map · {counts.unresolved} unresolved")
-    st_folium(
-        mapview.build_map(shown, assets.static_base_url(st.get_option("server.baseUrlPath"))),
-        key="event_map", height=520, use_container_width=True, returned_objects=[],
-    )
-    st.download_button(
-        "Download GeoJSON", data=export.geojson_bytes(shown, start, end),
-        file_name=export.file_name(start, end), mime=export.MIME, on_click="ignore",
-    )
-    st.dataframe(data.table_frame(shown), hide_index=True)
+    map_panel(shown)
+    downloads_panel(shown, start, end)
+    table_panel(shown)
     event_detail(shown)
-    with st.expander(f"Unresolved mentions in this range ({counts.unresolved}), kept for review"):
-        if counts.unresolved:
-            st.dataframe(data.unresolved_frame(shown), hide_index=True)
-        else:
-            st.write("None.")
+    review_queue(shown, counts)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipelines.exporters import filter_by_dates
 from pipelines.store import read_events
+from pipelines.store import store_version as _store_version
 
 #: Columns of the events table, in display order.
 TABLE_COLUMNS = (
@@ -26,18 +27,13 @@ TABLE_COLUMNS = (
 UNRESOLVED_COLUMNS = ("date", "mention", "sentence", "source", "candidates")
 
 
-def store_version(store: str) -> tuple[int, int, int] | None:
-    """(inode, mtime_ns, size) of the store file, or None when it does not exist.
-
-    Used as part of the cache key, so that a new ingest is seen on the next
-    rerun without a restart. The store renames a new file over the old one,
-    so the inode changes even when the clock is too coarse for mtime to.
-    """
-    try:
-        st = os.stat(store)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
+def store_version(store: str):
+    """A value that changes whenever the stored events change (see
+    :func:`pipelines.store.store_version`: the file's (inode, mtime_ns, size)
+    for a GeoPackage, None when it does not exist yet; a revision counter for
+    PostGIS). Part of the cache key, so a new ingest is seen on the next
+    rerun without a restart."""
+    return _store_version(store)
 
 
 def load_events(store: str) -> gpd.GeoDataFrame:
