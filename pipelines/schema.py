@@ -49,6 +49,20 @@ reviewed_at        when, UTC ISO 8601
 review_history     JSON list of every review action: {at, by, action, note,
                    changes: {field: [old, new]}}; the pipeline's original
                    values stay recoverable after a correction
+event_type         taxonomy id from pipelines/tagging.py (armed_clash,
+                   shelling_strike, incursion_movement, displacement,
+                   statement), "" when no rule applies
+actors             JSON list of canonical actor names named in the
+                   event's evidence sentences (geodata/actors.csv plus
+                   generic patterns), "[]" when none
+claimant           who makes the claim: the first attribution in the
+                   evidence ("X said/reported/denied", "according to X"),
+                   canonical when known; the article's source by default
+claim_stance       asserts | denies | "" (no attribution found)
+claims             JSON list of every attribution in the evidence:
+                   {claimant, stance, sentence, start, end} (offsets into
+                   the article text, of the sentence); one event can be
+                   reported by several speakers in one article
 =================  ===========================================================
 
 Reviewed events (any ``review_status``) are the analyst's record: a
@@ -73,6 +87,7 @@ CRS = "EPSG:4326"
 DATE_PRECISIONS = ("day", "month", "year")
 DATE_BASES = ("explicit", "relative", "article", "published", "review")
 REVIEW_STATUSES = ("", "accepted", "rejected", "corrected")
+CLAIM_STANCES = ("", "asserts", "denies")
 GEO_PRECISIONS = ("point", "district", "region", "country")
 
 
@@ -125,6 +140,11 @@ class Event:
     reviewed_by: str = ""
     reviewed_at: str = ""
     review_history: str = "[]"
+    event_type: str = ""
+    actors: str = "[]"
+    claimant: str = ""
+    claim_stance: str = ""
+    claims: str = "[]"
     event_id: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -157,6 +177,11 @@ LATER_COLUMNS: dict[str, str] = {
     "reviewed_by": "",
     "reviewed_at": "",
     "review_history": "[]",
+    "event_type": "",
+    "actors": "[]",
+    "claimant": "",
+    "claim_stance": "",
+    "claims": "[]",
 }
 
 # Column dtypes in a frame; geonameid is a nullable integer.
