@@ -18,7 +18,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-from dashboard import assets, cache, data, detail, export, mapview, safe, upload  # noqa: E402
+from dashboard import assets, cache, data, detail, export, mapview, review, safe, upload  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
 from pipelines.errors import EventAtlasError  # noqa: E402
 
@@ -84,15 +84,22 @@ def add_article(settings: Settings) -> None:
         st.success(safe.markdown_text(upload.summary(report)))
 
 
-def event_detail(shown) -> None:
-    """Pick one shown event and see all of it (evidence, source, candidates)."""
+def event_detail(events, shown, settings: Settings) -> None:
+    """Pick one event (shown, in the review queue, or not reviewed yet): all of
+    it (evidence, source, claims side by side, review history), and its review."""
     if not len(shown):
         return
-    rows = data.table_order(shown)
-    with st.expander("Event details"):
-        choice = st.selectbox("Event", range(len(rows)), format_func=lambda i: detail.event_label(rows.iloc[i]))
-        if choice is not None:
-            st.html(detail.detail_html(rows.iloc[choice]))
+    st.subheader("Event details and review")
+    row = review.pick_event(shown)
+    if row is not None:
+        st.html(detail.detail_html(row, detail.related_claims(events, row)))
+        review_panel(row, shown, settings)
+
+
+def review_panel(row, shown, settings: Settings) -> None:
+    """Accept, reject, reopen, move (candidate or clicked point), fix the date."""
+    review.panel(row, shown, settings.store, settings.reviewer,
+                 assets.static_base_url(st.get_option("server.baseUrlPath")))
 
 
 def timeline(events):
@@ -120,11 +127,16 @@ def table_panel(shown) -> None:
 
 
 def review_queue(shown, counts) -> None:
-    with st.expander(f"Unresolved mentions in this range ({counts.unresolved}), kept for review"):
-        if counts.unresolved:
-            st.dataframe(data.unresolved_frame(shown), hide_index=True)
+    """Unresolved mentions no one has decided on yet (placed or rejected in the review panel)."""
+    queue = review.queue_frame(shown)
+    with st.expander(f"Unresolved mentions in this range ({len(queue)}), kept for review"):
+        if len(queue):
+            st.dataframe(queue, hide_index=True)
+            st.caption("To place or reject one: pick from the review queue in the review panel.")
         else:
             st.write("None.")
+        if counts.unresolved > len(queue):
+            st.caption(f"{counts.unresolved - len(queue)} more already decided by a reviewer.")
 
 
 def main() -> None:
@@ -156,7 +168,7 @@ def main() -> None:
     map_panel(shown)
     downloads_panel(shown, start, end)
     table_panel(shown)
-    event_detail(shown)
+    event_detail(events, shown, settings)
     review_queue(shown, counts)
 
 
