@@ -39,6 +39,7 @@ bench: setup
 	$(PY) bench/bench_foundation.py
 	$(PY) bench/bench_geoparser.py
 	$(PY) bench/bench_reliability.py
+	$(PY) bench/bench_ingest.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

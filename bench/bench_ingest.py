@@ -1,0 +1,234 @@
+"""Ingest throughput on 2,000 synthetic ~2 kB articles: one process, Dask with 1
+and 2 workers, and geotext as a baseline; peak memory per process.
+
+Run with ``make bench`` (or ``python bench/bench_ingest.py [-n 2000]``). Prints
+the figures with the targets of issue #5 beside them; asserts nothing.
+Targets: >= 200 articles/s per core for 2 kB articles; 2 workers >= 1.7x one.
+
+Every measurement starts with a cold lookup cache (a fresh Pipeline, fresh
+Dask workers), so the rates are comparable; gazetteer and cluster start-up
+are timed apart from the rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generate_corpus import corpus  # noqa: E402
+from pipelines.articles import Article  # noqa: E402
+from pipelines.config import Settings  # noqa: E402
+from pipelines.pipeline import Pipeline  # noqa: E402
+
+PER_CORE_TARGET = 200.0  # articles/s per core
+SPEEDUP_TARGET = 1.7  # 2 workers vs 1
+
+
+@dataclass(frozen=True)
+class Figure:
+    what: str
+    articles: int
+    events: int
+    seconds: float
+    cores: int
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.articles / self.seconds
+
+    @property
+    def events_rate(self) -> float:
+        return self.events / self.seconds
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of the calling process, in MB.
+
+    VmHWM is this process's own high-water mark; ru_maxrss is not used where
+    VmHWM exists because a spawned Dask worker inherits its parent's
+    ru_maxrss on Linux, so every worker would report the client's peak."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of the calling process, every thread."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def to_articles(docs: list[dict]) -> list[Article]:
+    return [Article(text=d["text"], source=d["source"], title=d["title"],
+                    published=date.fromisoformat(d["published"])) for d in docs]
+
+
+def planted_recall(docs: list[dict], found: list[set[str]]) -> float:
+    """Share of the planted place names that were found in their article."""
+    planted = sum(len(d["places"]) for d in docs)
+    hits = sum(sum(p["name"] in names for p in d["places"]) for d, names in zip(docs, found))
+    return hits / max(planted, 1)
+
+
+def bench_single(settings: Settings, articles: list[Article], docs: list[dict]) -> tuple[Figure, float, float]:
+    """Pipeline.events_for over every article in this process; returns the
+    figure, the gazetteer open time and the planted-place recall."""
+    t = time.perf_counter()
+    pipeline = Pipeline(settings)
+    opened = time.perf_counter() - t
+    t = time.perf_counter()
+    results = [pipeline.events_for(a) for a in articles]
+    elapsed = time.perf_counter() - t
+    events = sum(len(r.events) for r in results)
+    recall = planted_recall(docs, [{e.place for e in r.events} for r in results])
+    return Figure("1 process: Pipeline.events_for", len(articles), events, elapsed, 1), opened, recall
+
+
+def bench_single_with_store(settings: Settings, articles: list[Article]) -> Figure:
+    """The same articles through Pipeline.ingest_articles into a new
+    GeoPackage store: geoparsing plus one atomic store write."""
+    pipeline = Pipeline(settings)  # a cold lookup cache again, like the run above
+    with tempfile.TemporaryDirectory() as tmp:
+        store = str(Path(tmp) / "bench.gpkg")
+        t = time.perf_counter()
+        report = pipeline.ingest_articles(articles, store=store)
+        elapsed = time.perf_counter() - t
+    return Figure("1 process: + GeoPackage store write", len(articles), report.added, elapsed, 1,
+                  note=f"{report.total_in_store:,} events stored")
+
+
+def bench_geotext(docs: list[dict]) -> tuple[Figure, float, float]:
+    """geotext (regex over its own city list) on the same texts: places, not
+    dated events; a floor for what recognition alone costs."""
+    t = time.perf_counter()
+    from geotext import GeoText
+
+    GeoText("warm-up in Paris")  # loads its data files
+    loaded = time.perf_counter() - t
+    t = time.perf_counter()
+    found = [GeoText(d["text"]).cities for d in docs]
+    elapsed = time.perf_counter() - t
+    recall = planted_recall(docs, [set(f) for f in found])
+    mentions = sum(len(f) for f in found)
+    return Figure("geotext 0.4.0 (places only)", len(docs), mentions, elapsed, 1,
+                  note="'events' are city mentions"), loaded, recall
+
+
+def bench_dask(settings: Settings, articles: list[Article], workers: int) -> tuple[Figure | None, float, list[float], str]:
+    """The project's Dask ingest (pipelines.distributed) on a LocalCluster of
+    ``workers`` single-threaded workers: figure, start-up seconds, peak RSS
+    per worker (MB), and why there is no figure when there is none."""
+    try:
+        from pipelines import distributed
+    except ImportError as exc:
+        return None, 0.0, [], f"pipelines.distributed is not available ({exc})"
+    return _run_distributed(distributed, settings, articles, workers)
+
+
+def _run_distributed(distributed, settings: Settings, articles: list[Article],
+                     workers: int) -> tuple[Figure, float, list[float], str]:
+    from pipelines.sources.ingest import LoadOptions, WorkItem
+
+    items = [WorkItem(f"synthetic {i}", "article", True, article=a) for i, a in enumerate(articles)]
+    t = time.perf_counter()
+    with distributed.DaskExecutor(settings, LoadOptions(), workers=workers) as executor:
+        startup = time.perf_counter() - t  # cluster, workers, one gazetteer open per worker
+        worker_cpu = executor.client.run(cpu_seconds)
+        main_cpu = cpu_seconds()
+        t = time.perf_counter()
+        results = list(executor.map_unordered(items))
+        elapsed = time.perf_counter() - t
+        main_cpu = cpu_seconds() - main_cpu
+        worker_cpu = {w: cpu - worker_cpu[w] for w, cpu in executor.client.run(cpu_seconds).items()}
+        rss = executor.client.run(peak_rss_mb)
+        stats = executor.worker_stats()
+    failed = [r.error for r in results if not r.ok]
+    events = sum(len(r.events) for r in results)
+    tasks = "/".join(str(s["tasks"]) for s in stats.values())
+    loads = sum(s["loads"] for s in stats.values())
+    busy = "/".join(f"{cpu / elapsed:.0%}" for cpu in worker_cpu.values())
+    note = (f"tasks per worker {tasks}, gazetteer opened {loads}x, workers busy {busy} of the time, "
+            f"client+scheduler process {main_cpu:.1f} CPU s" + (f", {len(failed)} FAILED" if failed else ""))
+    label = f"Dask, {workers} worker{'s' if workers > 1 else ''} (DaskExecutor)"
+    return Figure(label, len(results) - len(failed), events, elapsed, workers, note=note), startup, list(rss.values()), ""
+
+
+def _targets(fig: Figure) -> str:
+    per_core = fig.rate / fig.cores
+    verdict = "met" if per_core >= PER_CORE_TARGET else "NOT met"
+    return f"{per_core:8,.0f}/core  (target >= {PER_CORE_TARGET:.0f}/core: {verdict})"
+
+
+def print_figure(fig: Figure, *, with_target: bool = True) -> None:
+    target = _targets(fig) if with_target else ""
+    note = f"  [{fig.note}]" if fig.note else ""
+    print(f"  {fig.what:<40} {fig.rate:9,.0f} articles/s {fig.events_rate:9,.0f} events/s "
+          f"{fig.seconds:6.1f} s  {target}{note}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=2000, help="articles in the synthetic corpus (default 2000)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env({k: v for k, v in os.environ.items() if not k.startswith("EVENT_ATLAS_ONLINE")})
+    t = time.perf_counter()
+    docs = corpus(args.n, seed=args.seed, settings=settings)
+    generated = time.perf_counter() - t
+    articles = to_articles(docs)
+    size = sum(len(d["text"].encode("utf-8")) for d in docs) / len(docs)
+    print(f"corpus: {len(docs):,} synthetic articles (bench/generate_corpus.py, seed {args.seed}), "
+          f"{size:,.0f} bytes on average, generated in {generated:.1f} s; machine: {os.cpu_count()} cores")
+
+    single, opened, recall = bench_single(settings, articles, docs)
+    print(f"gazetteer open: {opened:.2f} s")
+    print_figure(single)
+    gc.collect()
+    print_figure(bench_single_with_store(settings, articles))
+
+    dask_figures: dict[int, Figure] = {}
+    for workers in (1, 2):
+        gc.collect()
+        fig, startup, worker_rss, why = bench_dask(settings, articles, workers)
+        if fig is None:
+            print(f"  Dask, {workers} worker{'s' if workers > 1 else ''}: not measured: {why}")
+            continue
+        dask_figures[workers] = fig
+        print_figure(fig)
+        print(f"      cluster start-up {startup:.1f} s; peak RSS per worker: "
+              + ", ".join(f"{mb:,.0f} MB" for mb in worker_rss))
+
+    geotext, geotext_load, geotext_recall = bench_geotext(docs)
+    print_figure(geotext, with_target=False)
+    print(f"      geotext data load {geotext_load:.2f} s")
+
+    if 1 in dask_figures and 2 in dask_figures:
+        speedup = dask_figures[2].rate / dask_figures[1].rate
+        verdict = "met" if speedup >= SPEEDUP_TARGET else "NOT met"
+        print(f"speed-up, Dask 2 workers vs 1: {speedup:.2f}x (target >= {SPEEDUP_TARGET}x: {verdict})")
+    else:
+        print("speed-up, Dask 2 workers vs 1: not measured (no Dask figures)")
+    print(f"planted place names found: pipeline {recall:.1%}, geotext {geotext_recall:.1%}")
+    print(f"peak RSS, main process (corpus, 1-process runs, geotext): {peak_rss_mb():,.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
