@@ -15,6 +15,9 @@ from pathlib import Path
 from .errors import InputError
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+#: Saved web pages; ``pipelines.sources`` extracts their text (a folder given to
+#: ``ingest`` contributes them too).
+HTML_SUFFIXES = (".html", ".htm")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<body>.*?)\n---[ \t]*\n", re.S)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9А-Я])|\n\s*\n|\n(?=\S)")
 _ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Col|Lt|Sgt|St|Mt|Ft|Jr|Sr|Rep|Sen|Gov|No|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|U\.K|e\.g|i\.e)\.$")
@@ -39,17 +42,17 @@ class Sentence:
     text: str
 
 
-def list_article_files(paths: list[str]) -> list[Path]:
-    """Expand directories to their text files; a missing path is an error."""
+def list_article_files(paths: list[str], suffixes: tuple[str, ...] = TEXT_SUFFIXES) -> list[Path]:
+    """Expand directories to their article files (``suffixes``); a missing path is an error."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise InputError(f"{raw}: no such file or directory")
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
             if not found:
-                raise InputError(f"{raw}: directory holds no .txt or .md files")
+                raise InputError(f"{raw}: directory holds no {'/'.join(suffixes)} files")
             files.extend(found)
         else:
             files.append(path)

@@ -77,6 +77,14 @@ class Settings:
     reviewer: str = ""
     #: Largest article accepted, in bytes.
     max_article_bytes: int = 5 * 1024 * 1024
+    #: Seconds before fetching a page or feed is abandoned (connect and each read).
+    fetch_timeout: float = 15.0
+    #: Feed items written to the store per write: a crash loses at most one batch.
+    ingest_batch_size: int = 200
+    #: Seconds between two progress lines on stderr when it is not a terminal.
+    progress_interval: float = 2.0
+    #: Seconds to wait for a Dask scheduler given with ``--scheduler``.
+    dask_connect_timeout: float = 10.0
 
     @property
     def gazetteer_path(self) -> Path:
@@ -85,6 +93,11 @@ class Settings:
     @property
     def geocode_cache_path(self) -> Path:
         return self.cache_dir / "geocode-cache.sqlite"
+
+    @property
+    def seen_items_path(self) -> Path:
+        """Feed items already ingested, per store (see ``pipelines.sources.seen``)."""
+        return self.cache_dir / "seen-items.sqlite"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -114,6 +127,9 @@ class Settings:
             ("EVENT_ATLAS_GEOCODER_MAX_BACKOFF", "geocoder_max_backoff"),
             ("EVENT_ATLAS_GEOCODER_MAX_RETRY_AFTER", "geocoder_max_retry_after"),
             ("EVENT_ATLAS_GEOCODER_COOLDOWN", "geocoder_cooldown"),
+            ("EVENT_ATLAS_FETCH_TIMEOUT", "fetch_timeout"),
+            ("EVENT_ATLAS_PROGRESS_INTERVAL", "progress_interval"),
+            ("EVENT_ATLAS_DASK_CONNECT_TIMEOUT", "dask_connect_timeout"),
         ):
             if env.get(var):
                 kwargs[key] = _number(var, env[var], float)
@@ -128,4 +144,9 @@ class Settings:
             kwargs["reviewer"] = env["EVENT_ATLAS_REVIEWER"].strip()
         if env.get("EVENT_ATLAS_MAX_ARTICLE_BYTES"):
             kwargs["max_article_bytes"] = _number("EVENT_ATLAS_MAX_ARTICLE_BYTES", env["EVENT_ATLAS_MAX_ARTICLE_BYTES"], int)
+        if env.get("EVENT_ATLAS_INGEST_BATCH_SIZE"):
+            size = _number("EVENT_ATLAS_INGEST_BATCH_SIZE", env["EVENT_ATLAS_INGEST_BATCH_SIZE"], int)
+            if size < 1:
+                raise ValueError(f"EVENT_ATLAS_INGEST_BATCH_SIZE={size}: must be at least 1")
+            kwargs["ingest_batch_size"] = size
         return cls(**kwargs)
