@@ -26,6 +26,7 @@ from .errors import DateError
 from .geoparse import KIND_PLACE, Geoparser, Mention
 from .gazetteer.geocoder import source_label
 from .schema import Candidate, Event, article_id_for, candidates_json
+from .tagging import SentenceTags, Tagger, default_tagger
 
 #: ``fallback(name, context_text) -> Candidate | None``: an online geocoder
 #: asked only for mentions the gazetteer could not resolve.
@@ -69,7 +70,7 @@ def check_dates_knowable(article: Article) -> None:
 
 
 def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
-                 fallback: Fallback | None = None) -> ArticleEvents:
+                 fallback: Fallback | None = None, tagger: Tagger | None = None) -> ArticleEvents:
     check_dates_knowable(article)
     sentences = split_sentences(article.text)
     starts = [s.start for s in sentences]
@@ -83,6 +84,7 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
     events: dict[str, Event] = {}
     proofs: dict[str, list[dict]] = {}  # serialised once at the end: re-encoding per mention is cubic
     spellings: dict[str, dict[str, None]] = {}
+    quoted: dict[str, dict[int, tuple[Sentence, str]]] = {}  # event → its evidence sentences, in order
     unresolved = 0
     context_mentions = 0
     date_cache: dict[int, ResolvedDate | None] = {}
@@ -107,16 +109,42 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
             spellings[event.event_id][m.text] = None
             if len(proofs[event.event_id]) < MAX_EVIDENCE:
                 proofs[event.event_id].append(proof)
+                quoted[event.event_id].setdefault(sentence.start, (sentence, quote))
             continue
         events[event.event_id] = event
         proofs[event.event_id] = [proof]
+        quoted[event.event_id] = {sentence.start: (sentence, quote)}
         spellings[event.event_id] = {m.text: None}
         if not event.resolved:
             unresolved += 1
     for event_id, event in events.items():
         event.evidence = json.dumps(proofs[event_id], ensure_ascii=False)
         event.mention = " | ".join(spellings[event_id])
+    _tag_events(events, quoted, article, sentences, starts, tagger or default_tagger())
     return ArticleEvents(list(events.values()), unresolved, context_mentions)
+
+
+def _tag_events(events: dict[str, Event], quoted: dict[str, dict[int, tuple[Sentence, str]]],
+                article: Article, sentences: list[Sentence], starts: list[int], tagger: Tagger) -> None:
+    """Type, actors and claims of each event from its evidence sentences
+    (see pipelines/tagging.py); each sentence is analysed once per article."""
+    cache: dict[int, tuple[str, int, SentenceTags]] = {}
+    for event_id, event in events.items():
+        items = []
+        for sentence, quote in quoted[event_id].values():
+            key = sentence.start
+            if key not in cache:
+                start = sentence.start if quote == sentence.text else article.text.find(quote, sentence.start)
+                i = bisect.bisect_right(starts, sentence.start) - 1
+                previous = sentences[i - 1].text if i > 0 and len(sentences[i - 1].text) <= MAX_QUOTE_CHARS else ""
+                cache[key] = (quote, start, tagger.tag_sentence(quote, start, previous))
+            items.append(cache[key])
+        tags = tagger.tag_event(items, article.source)
+        event.event_type = tags.event_type
+        event.actors = tags.actors
+        event.claimant = tags.claimant
+        event.claim_stance = tags.claim_stance
+        event.claims = tags.claims
 
 
 def quote_for(text: str, sentence: Sentence, start: int, end: int) -> str:
