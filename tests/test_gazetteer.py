@@ -140,3 +140,25 @@ def test_gazetteer_import_rejects_a_non_geonames_file(tmp_path, settings):
     bad.write_text("just some notes\nnothing tabular\n", encoding="utf-8")
     result = run_cli("gazetteer", "import", str(bad), env={"EVENT_ATLAS_CACHE_DIR": str(tmp_path)})
     assert result.returncode == 2 and "no GeoNames rows" in result.stderr
+
+
+def _area(geocoder, name, code):
+    return next(p for p in geocoder.index.lookup(name, fuzzy=False) if p.match == 0 and p.feature_code == code)
+
+
+@pytest.mark.parametrize("name, lat, lon, km", [
+    # the Factbook / GeoNames / encyclopaedia point, not the centroid of the outline
+    ("Canada", 60.0, -95.0, 100), ("Indonesia", -5.0, 120.0, 100), ("India", 20.0, 77.0, 161),
+    ("Russia", 60.0, 100.0, 100), ("Sudan", 15.0, 30.0, 161),
+    # documented geographic centres (geodata/gazetteer/country_points.csv)
+    ("United States", 39.83, -98.58, 30), ("Australia", -25.61, 134.35, 30),
+])
+def test_country_representative_points(geocoder, name, lat, lon, km):
+    country = _area(geocoder, name, "PCLI")
+    assert haversine_km(country.lat, country.lon, lat, lon) < km
+
+
+def test_state_point_is_not_its_biggest_city(geocoder):
+    state = _area(geocoder, "New York", "ADM1")
+    assert haversine_km(state.lat, state.lon, 40.71, -74.01) > 100  # not New York City
+    assert haversine_km(state.lat, state.lon, 43.0, -75.0) < 161

