@@ -1,0 +1,150 @@
+"""Run the ingest on Dask (``dask.distributed``): ``ingest … --workers N``.
+
+Why a worker plugin: the gazetteer index is opened once per worker, when the
+worker joins, and every task on that worker reuses it, instead of paying the
+load per article. The plugin object lives on the worker (``worker.plugins``),
+so this is per-worker state owned by Dask, not a module global.
+
+Only fetching, extraction and geoparsing run on the workers. Results come
+back to the client, which writes them through :func:`pipelines.store.ingest_events`
+in batches, so the store's locking and atomicity hold whatever the cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Iterator
+
+from distributed import WorkerPlugin
+
+from .config import Settings
+from .errors import InputError
+from .sources.fetch import Fetcher
+from .sources.ingest import ItemResult, LoadOptions, WorkItem, process_item
+
+PLUGIN_NAME = "event-atlas-pipeline"
+
+
+class PipelinePlugin(WorkerPlugin):
+    """Holds one :class:`~pipelines.pipeline.Pipeline` and one fetcher per worker.
+
+    Sent to each worker pickled with its settings; ``loads`` and ``tasks`` count
+    what happened on that worker, so tests (and curious users) can check the
+    gazetteer was loaded once for many articles."""
+
+    name = PLUGIN_NAME
+
+    def __init__(self, settings: Settings, options: LoadOptions):
+        self.settings = settings
+        self.options = options
+        self.pipeline = None
+        self.fetcher: Fetcher | None = None
+        self.loads = 0
+        self.tasks = 0
+        self.pid = 0
+
+    def setup(self, worker=None) -> None:
+        from .pipeline import Pipeline
+
+        self.pipeline = Pipeline(self.settings)  # opens the gazetteer index: once per worker
+        self.fetcher = Fetcher.from_settings(self.settings)
+        self.loads += 1
+        self.pid = os.getpid()
+
+    def teardown(self, worker=None) -> None:
+        if self.fetcher is not None:
+            self.fetcher.close()
+
+    def process(self, index: int, item: WorkItem) -> ItemResult:
+        self.tasks += 1
+        return process_item(index, item, self.pipeline, self.fetcher, self.options)
+
+
+def run_on_worker(index: int, item: WorkItem) -> ItemResult:
+    """The task: one item on whatever worker Dask chose."""
+    from distributed import get_worker
+
+    return get_worker().plugins[PLUGIN_NAME].process(index, item)
+
+
+class DaskExecutor:
+    """A ``LocalCluster`` of ``workers`` processes (1 thread each), or the
+    cluster at ``scheduler``; used as a context manager that always shuts down
+    what it started."""
+
+    def __init__(self, settings: Settings, options: LoadOptions, *, workers: int | None = None,
+                 scheduler: str | None = None):
+        if (workers is None) == (scheduler is None):
+            raise InputError("give either --workers N or --scheduler tcp://HOST:PORT")
+        if workers is not None and workers < 1:
+            raise InputError(f"--workers {workers}: give at least 1 worker")
+        self.settings, self.options = settings, options
+        self.workers, self.scheduler = workers, scheduler
+        self.cluster = None
+        self.client = None
+
+    def __enter__(self) -> "DaskExecutor":
+        from distributed import Client, LocalCluster
+
+        try:
+            if self.scheduler:
+                self.client = Client(self.scheduler, timeout=self.settings.dask_connect_timeout,
+                                     set_as_default=False)
+            else:
+                # on 127.0.0.1 only, no dashboard, and the scheduler's HTTP endpoint on a free
+                # port (its default, 8787, would collide between two runs)
+                self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=None,
+                                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                            silence_logs=logging.ERROR)
+                self.client = Client(self.cluster, set_as_default=False)
+            self.client.register_plugin(PipelinePlugin(self.settings, self.options), name=PLUGIN_NAME)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            where = self.scheduler or "a local cluster"
+            raise InputError(f"cannot reach the Dask scheduler at {where} ({_first_line(exc)})") from None
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+    def map_unordered(self, items: list[WorkItem]) -> Iterator[ItemResult]:
+        """Results as they finish; a worker that died on an item fails that item only."""
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        futures = self.client.map(run_on_worker, range(len(items)), items, pure=False)
+        index_of = {future.key: index for index, future in enumerate(futures)}
+        for future in as_completed(futures, loop=self.client.loop):
+            try:
+                result = future.result()
+            except KilledWorker:
+                index = index_of[future.key]
+                result = ItemResult(index, error=f"{items[index].label}: a Dask worker died while processing it")
+            future.release()
+            yield result
+
+    def worker_stats(self) -> dict[str, dict[str, int]]:
+        """Per worker: gazetteer loads, tasks run, process id."""
+        def stats(dask_worker) -> dict[str, int]:
+            plugin = dask_worker.plugins[PLUGIN_NAME]
+            return {"loads": plugin.loads, "tasks": plugin.tasks, "pid": plugin.pid}
+
+        return self.client.run(stats)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    return text.splitlines()[0][:200]
