@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     articles = to_articles(docs)
     size = sum(len(d["text"].encode("utf-8")) for d in docs) / len(docs)
     print(f"corpus: {len(docs):,} synthetic articles (bench/generate_corpus.py, seed {args.seed}), "
-          f"{size:,.0f} bytes on average, generated in {generated:.1f} s; machine: {os.cpu_count()} cores")
+          f"{size:,.0f} bytes on average, generated in {generated:.1f} s; machine: {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} (figures are only meaningful near 0)")
 
     single, opened, recall = bench_single(settings, articles, docs)
     print(f"gazetteer open: {opened:.2f} s")
@@ -226,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("speed-up, Dask 2 workers vs 1: not measured (no Dask figures)")
     print(f"planted place names found: pipeline {recall:.1%}, geotext {geotext_recall:.1%}")
-    print(f"peak RSS, main process (corpus, 1-process runs, geotext): {peak_rss_mb():,.0f} MB")
+    print(f"peak RSS, main process (corpus, 1-process runs, geotext): {peak_rss_mb():,.0f} MB; "
+          f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 
 
