@@ -196,6 +196,7 @@ class Geoparser:
     def _person_spans(self, text: str, tokens: list[Token]) -> tuple[set[int], set[str]]:
         """Token positions that belong to person names, and the surnames seen."""
         given = first_names()
+        words = common_words()
         person: set[int] = set()
         surnames: set[str] = set()
         for i, tok in enumerate(tokens):
@@ -214,7 +215,9 @@ class Geoparser:
             if not nxt.capitalised or not _GAP_OK.match(text[tok.end : nxt.start]) or text[tok.end:nxt.start] == "":
                 continue
             titled = i > 0 and tokens[i - 1].lower.rstrip(".") in TITLES
-            if tok.lower in given or titled:
+            # "In Columbus", "But Paris": a sentence-initial word is a word before it is a given name
+            as_word = tok.lower in words and _sentence_initial(text, tok)
+            if (tok.lower in given and not as_word) or titled:
                 pair_key = name_key(f"{tok.text} {_strip_possessive(nxt.text)}")
                 if self.index.has_key(pair_key):
                     continue  # "Nova Kakhovka" is a town, not a woman called Nova

@@ -76,3 +76,14 @@ def test_candidates_and_score_are_explainable(geoparser):
 def test_common_words_are_not_places(geoparser, word):
     text = f"{word} the fighters said nothing. Scroll to Top. Read all articles."
     assert places(geoparser, text) == []
+
+
+def test_sentence_initial_word_is_not_a_given_name(geoparser):
+    # "In" is also a given name: "In Columbus" is not a person, and "New" does not become a surname
+    text = ("Talks went on for weeks. In Columbus, city firefighters agreed to a new contract. "
+            "In New Zealand, 26 students fell ill; New Zealand closed the school.")
+    found = {m.text: m for m in geoparser.parse(text)}
+    columbus = found["Columbus"].place
+    assert haversine_km(columbus.lat, columbus.lon, 39.96, -83.00) < 30  # Columbus, Ohio
+    nz = found["New Zealand"]
+    assert nz.kind == KIND_COUNTRY and nz.place.country_code == "NZ"
