@@ -191,6 +191,8 @@ def _claim(item: dict, row: pd.Series | dict, this: bool) -> dict:
         "date": _flat(item.get("date")) or _flat(row.get("date")),
         "place": _flat(item.get("place")) or _flat(row.get("place")),
         "conflict": bool(item.get("conflict")) if not is_missing(item.get("conflict")) else False,
+        "against": [_flat(n) for n in _json_list(item.get("conflicts_with")) if _flat(n)],
+        "relation": _flat(item.get("relation")),
         "this": this,
     }
 
@@ -217,7 +219,10 @@ def related_claims(events: pd.DataFrame | None, row: pd.Series) -> list[dict]:
     except ImportError:
         find = None
     if find is not None and events is not None and len(events) and "event_id" in events:
-        found = find(events, str(row.get("event_id")))
+        try:
+            found = find(events, str(row.get("event_id")))
+        except KeyError:  # not among ``events`` (a frame older than the row)
+            found = None
         if found is not None and len(found):
             for _, item in pd.DataFrame(found).iterrows():
                 claims.append(_claim(item.to_dict(), item, _flat(item.get("event_id")) == _flat(row.get("event_id"))))
@@ -234,8 +239,10 @@ def _claim_html(c: dict) -> str:
     source = text_html(c["source"] or "source")
     if url:
         source = f'<a href="{escape_text(url)}" target="_blank" rel="noopener noreferrer nofollow">{source}</a>'
-    flag = ' <small style="color:#b00020">(conflict)</small>' if c["conflict"] else ""
-    this = " <small>(this event)</small>" if c["this"] else ""
+    against = f": contradicted by {', '.join(c['against'])}" if c["against"] else ""
+    flag = f' <small style="color:#b00020">(conflict{text_html(against)})</small>' if c["conflict"] else ""
+    relation = "this event" if c["this"] else c["relation"]
+    this = f" <small>({text_html(relation)})</small>" if relation else ""
     when = f"{c['date']} · {c['place']}" if c["place"] else c["date"]
     return (
         '<div class="ea-claim" style="margin:4px 0 8px">'

@@ -299,3 +299,28 @@ def test_a_reversed_date_range_is_refused_without_a_write(monkeypatch, store):
     button(at, "Fix date").click().run()
     assert any("before" in e.value for e in at.error)
     assert stored(store, KOZINKA)["date_end"] == "2023-05-22"
+
+
+def test_claims_of_two_disagreeing_articles_come_from_pipelines_claims():
+    """Two articles about Kozinka on 23 May: one asserts, one denies. The detail
+    card of either shows both side by side, with who, and the conflict."""
+    mod = _event("2023-05-23", "Kozinka", "Kozinka", 50.4397, 35.5306, url="https://example.org/raid",
+                 sentence="The Russian Ministry of Defence said the raiders in Kozinka were defeated.",
+                 claims=json.dumps([{"claimant": "Russian Ministry of Defence", "stance": "asserts",
+                                     "sentence": "The raiders in Kozinka were defeated.", "start": 0, "end": 10}]))
+    legion = Event(**{**mod.__dict__, "article_id": "other-article", "event_id": "", "source": "Legion channel",
+                      "url": "javascript:alert(1)", "sentence": "The Legion denied it.",
+                      "claims": json.dumps([{"claimant": "Freedom of Russia Legion", "stance": "denies",
+                                             "sentence": "The Legion denied it.", "start": 0, "end": 5}])})
+    legion.__post_init__()
+    events = events_to_frame([mod, legion])
+    claims = detail.related_claims(events, row_of(events, mod))
+    assert {(c["claimant"], c["stance"], c["this"]) for c in claims} == {
+        ("Russian Ministry of Defence", "asserts", True), ("Freedom of Russia Legion", "denies", False)}
+    assert all(c["conflict"] for c in claims)
+    card = detail.detail_html(row_of(events, mod), claims)
+    frag = assert_inert(card, "claims")
+    assert "Sources disagree" in frag.joined
+    assert "contradicted by Freedom of Russia Legion" in frag.joined
+    assert "Legion channel" in frag.joined
+    assert {a["href"] for t, a in frag.tags if t == "a"} == {"https://example.org/raid"}  # never the javascript: one
