@@ -25,6 +25,16 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return number
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not the usage block
         self.exit(2, f"error: {message} (see python -m pipelines {self.prog.split()[-1]} --help)\n")
@@ -34,11 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m pipelines", description="Event Atlas: news articles → dated, geolocated events.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    ingest = sub.add_parser("ingest", help="add the events of articles to the store")
-    ingest.add_argument("paths", nargs="+", metavar="PATH", help="UTF-8 .txt/.md file or a directory of them")
-    ingest.add_argument("--published", type=_iso_date, help="publication date YYYY-MM-DD (resolves 'yesterday', year-less dates)")
+    ingest = sub.add_parser("ingest", help="add the events of articles, web pages and feeds to the store")
+    ingest.add_argument("paths", nargs="+", metavar="PATH_OR_URL",
+                        help="UTF-8 .txt/.md file, saved .html page, RSS/Atom feed file, a directory of them, "
+                             "or an http(s) URL of a page or feed (recognised by content)")
+    ingest.add_argument("--published", type=_iso_date,
+                        help="publication date YYYY-MM-DD (resolves 'yesterday', year-less dates); "
+                             "overrides the date a page gives")
     ingest.add_argument("--source", help="source name (default: the article's title or file name)")
     ingest.add_argument("--store", help="store path (default: $EVENT_ATLAS_STORE or geodata/events.gpkg)")
+    cluster = ingest.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=_positive_int, metavar="N",
+                         help="run on a local Dask cluster of N worker processes (1 thread each)")
+    cluster.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
 
     export = sub.add_parser("export", help="write the stored events in a date range")
     export.add_argument("--store")
@@ -149,19 +167,65 @@ def _require_store(store: str) -> None:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    from .pipeline import Pipeline
+    """Exit 0 when every item was ingested, 1 when some feed items failed (the
+    others are stored; each failure has a line on stderr), 2 for a user
+    mistake (nothing written)."""
+    from .sources.fetch import Fetcher
+    from .sources.ingest import LoadOptions, SourceIngest, plan_inputs
+    from .sources.progress import Progress
+    from .sources.seen import SeenRegistry
 
     store = _store(args, settings)
-    report = Pipeline(settings).ingest_paths(args.paths, published=args.published, source=args.source, store=store)
+    options = LoadOptions(published=args.published, source=args.source)
+    registry = SeenRegistry(settings.seen_items_path, store)
+    fetcher = Fetcher.from_settings(settings)
+    try:
+        plan = plan_inputs(args.paths, fetcher=fetcher, options=options, max_bytes=settings.max_article_bytes,
+                           registry=registry)
+        progress = Progress(len(plan.items), interval=settings.progress_interval) if len(plan.items) > 1 else None
+        ingest = SourceIngest(store, batch_size=settings.ingest_batch_size, registry=registry)
+        if args.workers or args.scheduler:
+            from .distributed import DaskExecutor
+
+            with DaskExecutor(settings, options, workers=args.workers, scheduler=args.scheduler) as executor:
+                report = ingest.run(plan, executor, progress)
+        else:
+            from .pipeline import Pipeline
+            from .sources.ingest import LocalExecutor
+
+            report = ingest.run(plan, LocalExecutor(Pipeline(settings), fetcher, options), progress)
+    finally:
+        fetcher.close()
+    for note in report.notes:
+        print(f"date: {note}")
     print(
-        f"{report.added} events added ({report.already_stored} already stored) from {report.files} "
-        f"article{'s' if report.files != 1 else ''}; {report.unresolved} place mention"
+        f"{report.added} events added ({report.already_stored} already stored) from {report.articles} "
+        f"article{'s' if report.articles != 1 else ''}; {report.unresolved} place mention"
         f"{'s' if report.unresolved != 1 else ''} unresolved (kept for review); "
         f"store: {_store_label(store)} ({report.total_in_store} events)"
     )
     if report.superseded or report.reviewed_kept:
         print(f"re-ingest: {report.superseded} earlier unreviewed events replaced by this run's; "
               f"{report.reviewed_kept} reviewed events kept as the analyst left them")
+    for feed in report.feeds:
+        repeated = f"{feed.repeated_links} linking a page fetched in this run, " if feed.repeated_links else ""
+        print(f"feed {feed.name}: {feed.items} items; {feed.queued} new, {feed.already_seen} seen before (skipped), "
+              f"{repeated}{len(feed.broken)} unreadable in the feed")
+    if report.repeated_text:
+        print(f"{report.repeated_text} new items repeat the text of an item seen before (nothing new stored)")
+    if report.items > 1:
+        rate = report.items / report.seconds if report.seconds > 0 else 0.0
+        where = f"Dask, {args.workers} workers" if args.workers else (f"Dask at {args.scheduler}" if args.scheduler
+                                                                      else "1 process")
+        print(f"{report.items} items in {report.seconds:.1f} s ({rate:.1f} items/s, {where}); "
+              f"{report.articles} ingested, {len(report.failed)} failed, {report.writes} store writes")
+    for line in report.failed:
+        print(f"failed: {line}", file=sys.stderr)
+    if report.failed:
+        print(f"{len(report.failed)} item{'s' if len(report.failed) != 1 else ''} failed and "
+              f"{'were' if len(report.failed) != 1 else 'was'} not stored (the others were); they are tried "
+              "again on the next run", file=sys.stderr)
+        return 1
     return 0
 
 
