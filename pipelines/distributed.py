@@ -61,11 +61,21 @@ class PipelinePlugin(WorkerPlugin):
         return process_item(index, item, self.pipeline, self.fetcher, self.options)
 
 
-def run_on_worker(index: int, item: WorkItem) -> ItemResult:
-    """The task: one item on whatever worker Dask chose."""
+def run_on_worker(indices: list[int], items: list[WorkItem]) -> list[ItemResult]:
+    """The task: a chunk of items on whatever worker Dask chose.
+
+    Chunks, not single articles: a 2 kB article takes ~5 ms to geoparse,
+    less than Dask's per-task cost (scheduling, pickling, a round trip)."""
     from distributed import get_worker
 
-    return get_worker().plugins[PLUGIN_NAME].process(index, item)
+    plugin = get_worker().plugins[PLUGIN_NAME]
+    return [plugin.process(index, item) for index, item in zip(indices, items)]
+
+
+def chunk_size(items: int, workers: int, *, most: int = 50) -> int:
+    """About four chunks per worker (so a slow chunk does not leave the other
+    workers idle at the end), at most ``most`` items each."""
+    return max(1, min(most, -(-items // max(1, workers * 4))))
 
 
 class DaskExecutor:
@@ -125,16 +135,19 @@ class DaskExecutor:
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 
-        futures = self.client.map(run_on_worker, range(len(items)), items, pure=False)
-        index_of = {future.key: index for index, future in enumerate(futures)}
+        workers = self.workers or max(1, len(self.client.scheduler_info().get("workers", {})))
+        size = chunk_size(len(items), workers)
+        chunks = [list(range(start, min(start + size, len(items)))) for start in range(0, len(items), size)]
+        futures = self.client.map(run_on_worker, chunks, [[items[i] for i in chunk] for chunk in chunks], pure=False)
+        chunk_of = {future.key: chunk for chunk, future in zip(chunks, futures)}
         for future in as_completed(futures, loop=self.client.loop):
             try:
-                result = future.result()
+                results = future.result()
             except KilledWorker:
-                index = index_of[future.key]
-                result = ItemResult(index, error=f"{items[index].label}: a Dask worker died while processing it")
+                results = [ItemResult(index, error=f"{items[index].label}: a Dask worker died while processing it")
+                           for index in chunk_of[future.key]]
             future.release()
-            yield result
+            yield from results
 
     def worker_stats(self) -> dict[str, dict[str, int]]:
         """Per worker: gazetteer loads, tasks run, process id."""
