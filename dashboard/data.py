@@ -36,6 +36,16 @@ def store_version(store: str):
     return _store_version(store)
 
 
+def store_label(store: str) -> str:
+    """How a download names its store: the file's absolute path, or the
+    database URL without its password."""
+    from pipelines.store import is_database_url, open_store
+
+    if is_database_url(store):
+        return open_store(store).location
+    return os.path.abspath(store)
+
+
 def load_events(store: str) -> gpd.GeoDataFrame:
     """All events of the store, conformed to the schema (empty if no file)."""
     return read_events(store)

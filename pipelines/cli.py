@@ -58,13 +58,27 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run on a local Dask cluster of N worker processes (1 thread each)")
     cluster.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
 
-    export = sub.add_parser("export", help="write the stored events in a date range")
+    export = sub.add_parser("export", help="write the stored events that match the filters (the dashboard's)")
     export.add_argument("--store")
     export.add_argument("--start", type=_iso_date)
     export.add_argument("--end", type=_iso_date)
     export.add_argument("--format", required=True, choices=("geojson", "csv", "gpkg", "geoparquet"))
     export.add_argument("-o", "--output", required=True, type=Path,
                         help="a file; for geoparquet a folder (new, empty, or an earlier geoparquet export)")
+    export.add_argument("--type", action="append", default=[], metavar="TYPE", dest="types",
+                        help="event_type (repeat for several; 'none' for untyped)")
+    export.add_argument("--actor", action="append", default=[], metavar="NAME", dest="actors",
+                        help="an actor named in the event (repeat for several)")
+    export.add_argument("--source", action="append", default=[], metavar="NAME", dest="sources",
+                        help="the event's source (repeat for several)")
+    export.add_argument("--precision", action="append", default=[], dest="precisions",
+                        choices=("point", "district", "region", "country", "unresolved"),
+                        help="geo_precision (repeat for several; 'unresolved' for mentions without a place)")
+    export.add_argument("--status", action="append", default=[], dest="statuses",
+                        choices=("unreviewed", "accepted", "rejected", "corrected"),
+                        help="review status (repeat for several)")
+    export.add_argument("--text", default="", help="words that must all occur in the place, mention or sentence")
+    export.add_argument("--bbox", metavar="W,S,E,N", help="only located events inside west,south,east,north")
 
     geocode = sub.add_parser("geocode", help="look names up in the offline gazetteer")
     geocode.add_argument("names", nargs="+", metavar="NAME")
@@ -230,20 +244,27 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def cmd_export(args, settings: Settings) -> int:
-    from .exporters import filter_by_dates, write_export
+    """The dashboard's filters (:func:`pipelines.filters.apply_filters`); the
+    dates and the bbox are pushed into the store's query (SQL for PostGIS)."""
+    from .exporters import write_export
+    from .filters import EventFilter, apply_filters, parse_bbox
     from .store import read_events
 
     if args.start and args.end and args.start > args.end:
         raise InputError(f"--start {args.start} is after --end {args.end}")
+    wanted = EventFilter(start=args.start, end=args.end, types=tuple(args.types), actors=tuple(args.actors),
+                         sources=tuple(args.sources), precisions=tuple(args.precisions),
+                         statuses=tuple(args.statuses), text=args.text,
+                         bbox=parse_bbox(args.bbox) if args.bbox else None)
     store = _store(args, settings)
     _require_store(store)
-    events = filter_by_dates(read_events(store), args.start, args.end)
+    events = apply_filters(read_events(store, start=args.start, end=args.end, bbox=wanted.bbox), wanted)
     metadata = {
         "exported_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "store": _store_label(store),
-        "filters": {"start": args.start.isoformat() if args.start else None,
-                    "end": args.end.isoformat() if args.end else None},
+        "filters": wanted.describe(),
         "count": len(events),
+        "query": wanted.cli_command(),
     }
     write_export(events, args.format, args.output, metadata=metadata)
     print(f"{len(events)} events written to {args.output} ({args.format})")

@@ -76,7 +76,12 @@ def geojson_text(events: gpd.GeoDataFrame, *, metadata: dict | None = None) -> s
 
 def write_export(events: gpd.GeoDataFrame, fmt: str, out: Path, *, metadata: dict | None = None) -> None:
     """Write ``events`` as ``fmt`` to ``out`` (written aside, then renamed;
-    ``geoparquet`` writes a folder, see :func:`write_geoparquet`)."""
+    ``geoparquet`` writes a folder, see :func:`write_geoparquet`).
+
+    ``metadata`` is the export's provenance (filters, time, count, store): the
+    GeoJSON ``metadata`` member, a CSV sidecar ``OUT.provenance.json`` (the
+    CSV itself stays plain for spreadsheet and CSV readers), the GeoPackage's
+    ``export_metadata`` table, the GeoParquet marker file."""
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown format {fmt!r}: use one of {', '.join(EXPORT_FORMATS)}")
     if out.parent and not out.parent.exists():
@@ -85,20 +90,99 @@ def write_export(events: gpd.GeoDataFrame, fmt: str, out: Path, *, metadata: dic
         write_geoparquet(events, out, metadata=metadata)
         return
     tmp = out.with_name(f".{out.name}.tmp")
+    sidecar = csv_sidecar(out)
+    sidecar_tmp = sidecar.with_name(f".{sidecar.name}.tmp")
     try:
         if fmt == "geojson":
             tmp.write_text(geojson_text(events, metadata=metadata), encoding="utf-8")
         elif fmt == "csv":
-            pd.DataFrame(events.loc[:, list(EVENT_COLUMNS)]).to_csv(tmp, index=False)
+            tmp.write_text(csv_text(events), encoding="utf-8", newline="")
+            if metadata:
+                sidecar_tmp.write_text(json.dumps(metadata, ensure_ascii=False, indent=1), encoding="utf-8")
         else:
-            if len(events) == 0:
-                raise InputError("no events in that selection: nothing to write to a GeoPackage")
-            events.loc[:, [*EVENT_COLUMNS, "geometry"]].to_file(
-                tmp, layer="events", driver="GPKG", engine="pyogrio", geometry_type="Point"
-            )
+            write_gpkg(events, tmp, metadata=metadata)
         tmp.replace(out)
+        if fmt == "csv" and metadata:
+            sidecar_tmp.replace(sidecar)
     finally:
         tmp.unlink(missing_ok=True)
+        sidecar_tmp.unlink(missing_ok=True)
+
+
+# --- CSV: lat/lon columns, formula-safe cells -----------------------------------
+
+#: A cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_sidecar(out: Path) -> Path:
+    """Where the CLI writes a CSV export's provenance."""
+    return out.with_name(out.name + ".provenance.json")
+
+
+def formula_safe(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading
+    ``'`` (OWASP's advice); everything else is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_frame(events: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The schema's columns (``lat``/``lon`` as numbers, no geometry), every
+    text cell through :func:`formula_safe`. Numbers are left as numbers, so a
+    western longitude stays ``-3.7``."""
+    frame = pd.DataFrame(events.loc[:, list(EVENT_COLUMNS)]).copy()
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = frame[name].map(formula_safe)
+    return frame
+
+
+def csv_text(events: gpd.GeoDataFrame, *, header: dict | None = None) -> str:
+    """CSV text of :func:`csv_frame`. With ``header``, the provenance comes
+    first as ``# key: value`` lines (JSON values), before the column names."""
+    lines = ""
+    if header:
+        lines = "".join(f"# {key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in header.items())
+    return lines + csv_frame(events).to_csv(index=False, lineterminator="\n")
+
+
+# --- GeoPackage: the events layer and an export_metadata table --------------------
+
+def write_gpkg(events: gpd.GeoDataFrame, path: Path, *, metadata: dict | None = None) -> None:
+    """Layer ``events`` and, with ``metadata``, a non-spatial table
+    ``export_metadata(key, value)`` (values as JSON) registered in
+    ``gpkg_contents`` as attributes, so QGIS and ogr list it as a layer."""
+    if len(events) == 0:
+        raise InputError("no events in that selection: nothing to write to a GeoPackage")
+    events.loc[:, [*EVENT_COLUMNS, "geometry"]].to_file(
+        path, layer="events", driver="GPKG", engine="pyogrio", geometry_type="Point"
+    )
+    if not metadata:
+        return
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE export_metadata (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)")
+        db.executemany("INSERT INTO export_metadata (key, value) VALUES (?, ?)",
+                       [(key, json.dumps(value, ensure_ascii=False)) for key, value in metadata.items()])
+        db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+                   "VALUES ('export_metadata', 'attributes', 'export_metadata', "
+                   "'Event Atlas export provenance: filters, time of export, count, store')")
+    # sqlite3's context manager commits but does not close
+    db.close()
+
+
+def read_gpkg_metadata(path: Path) -> dict:
+    """The ``export_metadata`` table of a GeoPackage export, decoded."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return {key: json.loads(value) for key, value in db.execute("SELECT key, value FROM export_metadata")}
+    finally:
+        db.close()
 
 
 # --- GeoParquet: a month-partitioned dataset ---------------------------------
