@@ -131,6 +131,17 @@ _MONTH_DAY = re.compile(
     rf"(?:{_DASH}(?P<d2>{_DAY}){_ORD}(?![0-9]))?(?:(?:,\s*|\s+)(?P<y>{_YEAR}))?"
 )
 _MONTH_YEAR = re.compile(rf"(?P<mo>{_MONTH}),?\s+(?:of\s+)?(?P<y>{_YEAR})")
+# "between 3 and 5 June", "from June 3 to 5": a range only after between/from
+# ("on 3 and 5 June" names two days, not the days between them).
+_RANGE_JOIN = r"\s+(?:and|to|until|till|through)\s+"
+_DAY_RANGE_WORDS = re.compile(
+    rf"(?P<d>{_DAY}){_ORD}{_RANGE_JOIN}(?P<d2>{_DAY}){_ORD}\s+(?:of\s+)?(?P<mo>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?"
+)
+_MONTH_DAY_RANGE_WORDS = re.compile(
+    rf"(?P<mo>{_MONTH})\s+(?:the\s+)?(?P<d>{_DAY}){_ORD}{_RANGE_JOIN}(?:the\s+)?(?P<d2>{_DAY}){_ORD}(?![0-9])"
+    rf"(?:(?:,\s*|\s+)(?P<y>{_YEAR}))?"
+)
+_RANGE_CONTEXT = re.compile(r"\b(?i:between|from)\s+\Z")
 _MONTH_ALONE = re.compile(rf"(?P<mo>{_FULL_MONTH})(?!\.?,?\s*(?:of\s+|the\s+)?[0-9])")
 _YEAR_ALONE = re.compile(r"(?P<y>[0-9][0-9]{3})(?![0-9]|[.,:][0-9]|\s*%|-[0-9])")
 
@@ -147,12 +158,14 @@ _WEEKDAY_BEFORE = re.compile(rf"\b{_WEEKDAY},?\s+(?:the\s+)?\Z")
 #: a weekday may prefix it, words required right before it).
 _NUMBER_RULES: tuple[tuple[re.Pattern[str], frozenset[str], bool, re.Pattern[str] | None], ...] = (
     (_ISO, _NUMBER_CHARS | {"-"}, False, None),
+    (_DAY_RANGE_WORDS, _NUMBER_CHARS, False, _RANGE_CONTEXT),
     (_DOTTED, _NUMBER_CHARS, False, None),
     (_DAY_MONTH, _NUMBER_CHARS, True, None),
     (_YEAR_ALONE, _NUMBER_CHARS, False, _YEAR_CONTEXT),
 )
 #: Tried where a capitalised month name starts.
 _MONTH_RULES: tuple[tuple[re.Pattern[str], frozenset[str], bool, re.Pattern[str] | None], ...] = (
+    (_MONTH_DAY_RANGE_WORDS, frozenset(), False, _RANGE_CONTEXT),
     (_MONTH_DAY, frozenset(), True, None),
     (_MONTH_YEAR, frozenset(), False, None),
     (_MONTH_ALONE, frozenset(), False, _MONTH_CONTEXT),

@@ -389,3 +389,14 @@ def _timed(fn) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("Shelling continued between 3 and 5 June near Shebekino.", date(2023, 6, 3), date(2023, 6, 5)),
+    ("Fighting went on from June 3 to 5, 2023 in Kozinka.", date(2023, 6, 3), date(2023, 6, 5)),
+    ("Strikes from 3 to 5 June 2023 hit the district.", date(2023, 6, 3), date(2023, 6, 5)),
+    ("Shelling on 3 and 5 June.", date(2023, 6, 5), date(2023, 6, 5)),  # two days, not a range
+])
+def test_ranges_in_words_after_between_or_from(text, start, end):
+    resolved = sentence_date(text, date(2023, 6, 10))
+    assert (resolved.start, resolved.end, resolved.precision) == (start, end, "day")
