@@ -1,0 +1,174 @@
+"""Charts: events per day stacked by type, the top places, and the timeline
+strip of intervals. Pure: frames in, Altair charts (or frames) out.
+
+Events per day counts an event on every day of its [date, date_end] interval
+when it is dated to the day (a "22–23 May" clash is on both days). Events
+dated only to a month or a year are not spread over days as if they had
+happened on each: they are counted beside the chart and drawn as intervals in
+the timeline strip.
+
+Clicking a day's bar selects that day (:data:`DAY_SELECTION`); the dashboard
+narrows the date range to it (:func:`selected_day`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+
+from pipelines.filters import NONE, column
+
+#: Name of the point selection on the per-day bars.
+DAY_SELECTION = "day"
+#: Longest day-precision interval spread over days (a longer one is drawn as an interval).
+MAX_SPREAD_DAYS = 31
+TOP_PLACES = 10
+
+
+def type_label(value: str) -> str:
+    """A taxonomy id as words: ``shelling_strike`` → "shelling strike"."""
+    value = str(value or "")
+    return "no type" if value in ("", NONE) else value.replace("_", " ")
+
+
+def _ends(events: pd.DataFrame) -> pd.Series:
+    return events["date_end"].where(events["date_end"].astype(str) != "", events["date"]).astype(str)
+
+
+def coarse(events: pd.DataFrame) -> pd.Series:
+    """True for events not dated to the day: month or year precision, or a
+    day-precision interval longer than :data:`MAX_SPREAD_DAYS`."""
+    if len(events) == 0:
+        return pd.Series(False, index=events.index, dtype=bool)
+    starts = pd.to_datetime(events["date"].astype(str), errors="coerce")
+    stops = pd.to_datetime(_ends(events), errors="coerce")
+    long = (stops - starts).dt.days.fillna(0) >= MAX_SPREAD_DAYS
+    return (events["date_precision"].astype(str) != "day") | long | starts.isna()
+
+
+def per_day(events: pd.DataFrame) -> pd.DataFrame:
+    """Columns ``day`` (ISO), ``type`` (words) and ``count``: day-precision
+    events on each day they cover, sorted by day then type."""
+    fine = events.loc[~coarse(events)]
+    if len(fine) == 0:
+        return pd.DataFrame({"day": pd.Series(dtype=str), "type": pd.Series(dtype=str),
+                             "count": pd.Series(dtype="int64")})
+    frame = pd.DataFrame({
+        "start": pd.to_datetime(fine["date"].astype(str)),
+        "stop": pd.to_datetime(_ends(fine)),
+        "type": column(fine, "event_type").map(type_label),
+    })
+    spans = (frame["stop"] - frame["start"]).dt.days.clip(lower=0)
+    frame = frame.loc[frame.index.repeat(spans + 1)]
+    offsets = frame.groupby(level=0).cumcount()
+    frame = frame.assign(day=(frame["start"] + pd.to_timedelta(offsets, unit="D")).dt.strftime("%Y-%m-%d"))
+    counts = frame.groupby(["day", "type"]).size().reset_index(name="count")
+    return counts.sort_values(["day", "type"]).reset_index(drop=True)
+
+
+def top_places(events: pd.DataFrame, n: int = TOP_PLACES) -> pd.DataFrame:
+    """Columns ``place`` and ``count``: the ``n`` places with most events
+    (the mention for an unresolved one), most first, ties by name."""
+    if len(events) == 0:
+        return pd.DataFrame({"place": pd.Series(dtype=str), "count": pd.Series(dtype="int64")})
+    names = column(events, "place").where(column(events, "place") != "", column(events, "mention"))
+    counts = names[names != ""].value_counts()
+    frame = pd.DataFrame({"place": counts.index.astype(str), "count": counts.to_numpy(dtype="int64")})
+    frame = frame.sort_values(["count", "place"], ascending=[False, True], kind="stable")
+    return frame.head(n).reset_index(drop=True)
+
+
+def per_day_chart(events: pd.DataFrame, shown: tuple[date | None, date | None] = (None, None)) -> alt.Chart:
+    """Stacked bars of :func:`per_day`; days outside ``shown`` are faded.
+    A click selects a day (the point selection :data:`DAY_SELECTION`)."""
+    counts = per_day(events)
+    start, end = shown
+    inside = pd.Series(True, index=counts.index)
+    if start is not None:
+        inside &= counts["day"] >= start.isoformat()
+    if end is not None:
+        inside &= counts["day"] <= end.isoformat()
+    counts = counts.assign(shown=inside.map({True: "shown", False: "not shown"}))
+    pick = alt.selection_point(name=DAY_SELECTION, encodings=["x"], on="click", clear="dblclick")
+    return (
+        alt.Chart(counts, title="Events per day (click a bar to show that day)")
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonthdate(day):T", title=None, axis=alt.Axis(format="%d %b %Y", labelAngle=0)),
+            y=alt.Y("sum(count):Q", title="events", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("type:N", title="type", legend=alt.Legend(orient="bottom")),
+            opacity=alt.condition(alt.datum.shown == "shown", alt.value(0.95), alt.value(0.25)),
+            tooltip=[alt.Tooltip("day:N", title="day"), alt.Tooltip("type:N", title="type"),
+                     alt.Tooltip("sum(count):Q", title="events")],
+        )
+        .add_params(pick)
+        .properties(height=220)
+    )
+
+
+def top_places_chart(events: pd.DataFrame, n: int = TOP_PLACES) -> alt.Chart:
+    frame = top_places(events, n)
+    return (
+        alt.Chart(frame, title=f"Top places ({len(frame)} of the events shown)")
+        .mark_bar()
+        .encode(
+            x=alt.X("count:Q", title="events", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("place:N", sort="-x", title=None),
+            tooltip=["place:N", "count:Q"],
+        )
+        .properties(height=alt.Step(20))
+    )
+
+
+def strip_chart(intervals: pd.DataFrame, first: date, last: date,
+                shown: tuple[date | None, date | None]) -> alt.LayerChart:
+    """Every interval of :func:`dashboard.timeline.interval_frame` as a bar
+    from its first day to the day after its last, one lane per date
+    precision, over the shaded range on screen."""
+    start, end = shown
+    band = pd.DataFrame({"start": [(start or first).isoformat()],
+                         "stop": [pd.Timestamp(end or last).normalize() + pd.Timedelta(days=1)]})
+    band["stop"] = band["stop"].dt.strftime("%Y-%m-%d")
+    scale = alt.Scale(domain=[first.isoformat(), (pd.Timestamp(last) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")])
+    shade = alt.Chart(band).mark_rect(color="#f2c14e", opacity=0.35).encode(
+        x=alt.X("start:T", scale=scale, title=None, axis=alt.Axis(format="%d %b %Y")), x2="stop:T")
+    bars = alt.Chart(intervals).mark_bar(height=12, opacity=0.7, color="#4575b4").encode(
+        x=alt.X("date:T", scale=scale), x2="stop:T",
+        y=alt.Y("date_precision:N", title=None, sort=["day", "month", "year"]),
+        tooltip=[alt.Tooltip("date:N", title="from"), alt.Tooltip("date_end:N", title="to"),
+                 alt.Tooltip("date_precision:N", title="precision"), alt.Tooltip("count:Q", title="events")],
+    )
+    lanes = max(1, intervals["date_precision"].nunique()) if len(intervals) else 1
+    return alt.layer(shade, bars).properties(
+        height=22 * lanes + 10, title=alt.TitleParams("Events as intervals (shaded: on screen)", fontSize=11))
+
+
+def selected_day(selection) -> date | None:
+    """The day a click on the per-day chart selected, from the value
+    ``st.altair_chart(..., on_select=...)`` leaves in the session state;
+    None when nothing (or something unreadable) is selected."""
+    try:
+        points = selection["selection"][DAY_SELECTION]
+    except (KeyError, TypeError):
+        try:
+            points = selection.selection[DAY_SELECTION]
+        except (AttributeError, KeyError, TypeError):
+            return None
+    if not points:
+        return None
+    point = points[0] if isinstance(points, list) else points
+    if not isinstance(point, dict) or not point:
+        return None
+    value = point.get("day")
+    if value is None:  # projected on the x channel: the field is named after its time unit
+        value = next((v for k, v in point.items() if "day" in str(k)), None)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):  # Vega-Lite sends temporal fields as epoch milliseconds
+        return pd.Timestamp(int(value), unit="ms").date()
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
