@@ -7,7 +7,9 @@ One record per input document::
 
 ``start``/``end`` are character offsets into the document's ``text``;
 ``lat``/``lon`` are null for an unresolved mention; ``kind`` is ``place``,
-``country`` (a country named as context) or ``demonym`` ("Turkish").
+``country`` (a country named as context), ``demonym`` ("Turkish") or
+``qualifier`` (a place named inside an organisation's or facility's name:
+"Dublin City Council", "Oakland police", "D-Columbus"; never an event location).
 Pure functions of a :class:`~pipelines.geoparse.Geoparser`; reading and
 writing JSON lines is the CLI's job.
 """

@@ -25,6 +25,10 @@ from .gazetteer.resolve import Context, confidence, rank
 KIND_PLACE = "place"
 KIND_COUNTRY = "country"
 KIND_DEMONYM = "demonym"
+#: A place named as part of an organisation's or facility's name ("Dublin City
+#: Council", "Oakland police", "Moscow's Domodedovo Airport", "D-Columbus"): a
+#: toponym and context, never an event location.
+KIND_QUALIFIER = "qualifier"
 
 POINT_WORDS = frozenset({"checkpoint", "crossing"})
 #: "near Klishchiivka": an unknown capitalised word right after these is a place.
@@ -48,6 +52,24 @@ ORG_WORDS = frozenset(
         "Insider Network Channel Pravda Izvestia Kommersant"
     ).split()
 )
+#: Last words of facility and institution names: "Paris Public Library", "Georgia School Boards Association".
+FACILITY_WORDS = frozenset(
+    w.lower()
+    for w in (
+        "School Schools Library Association Bureau Commission Department Dept Chamber Board Center Centre "
+        "Hospital Church Cathedral Airport Society Academy Authority Office Museum Zoo Club Clinic "
+        "Coalition Alliance League Union Partnership Fund Trust Lottery Council Police Sheriff Fire Utilities "
+        "Symphony Orchestra Theater Theatre Library Libraries Team Panthers"
+    ).split()
+) | ORG_WORDS
+#: Closed-class words that the given-name list also holds ("In", "An", "The").
+FUNCTION_WORDS = frozenset(
+    "a an the in on at by for to from with as but and or if so of off up out into onto over under after "
+    "before since until while when where who what which why how this that these those it he she we they "
+    "you i my our your his her its their no not nor yet all any some each every both either neither".split()
+)
+#: "D-Columbus", "R-Charleston": a lawmaker's party and home town.
+PARTY_LETTERS = frozenset({"D", "R", "I"})
 TITLES = frozenset(
     w.lower()
     for w in (
@@ -85,6 +107,7 @@ CONNECTORS = frozenset({"of", "de", "del", "la", "le", "du", "upon", "on", "the"
 _TOKEN = re.compile(
     # "W.Va.", "Ga." before a comma or a lower-case word (AP state abbreviations), "U.S.", words
     r"(?:[A-Z]\.\s?)?[A-Z][a-z]{1,3}\.(?=\s*[,;)\u2014\u2013-]|\s+[a-z0-9]|\s*$)"
+    r"|(?<![\w.-])[DRI](?=-[A-Z])"  # "D-N.J.", "R-Charleston": a lawmaker's party letter
     r"|(?:[A-Z]\.){2,}|[^\W\d_](?:[\w’'\-]*[^\W_])?"
 )
 _POSSESSIVE = re.compile(r"[’']s$")
@@ -205,7 +228,8 @@ class Geoparser:
             # "Dr. Moore", "Gov. Perry": a lone name after a title; "Jim Moore said"
             after_title = i > 0 and tokens[i - 1].lower.rstrip(".") in TITLES and tokens[i - 1].capitalised
             speaking = i > 0 and i + 1 < len(tokens) and tokens[i + 1].lower in SPEECH_VERBS \
-                and tokens[i - 1].capitalised and _GAP_OK.match(text[tokens[i - 1].end : tok.start])
+                and tokens[i - 1].capitalised and _GAP_OK.match(text[tokens[i - 1].end : tok.start]) \
+                and tokens[i - 1].text not in PARTY_LETTERS  # "D-Columbus, said" is a place
             if (after_title or speaking) and not self._major_place(_strip_possessive(tok.text)):
                 person.add(i)
                 surnames.add(_strip_possessive(tok.text).lower())
@@ -216,7 +240,10 @@ class Geoparser:
                 continue
             titled = i > 0 and tokens[i - 1].lower.rstrip(".") in TITLES
             # "In Columbus", "But Paris": a sentence-initial word is a word before it is a given name
-            as_word = tok.lower in words and _sentence_initial(text, tok)
+            as_word = tok.lower in FUNCTION_WORDS or (tok.lower in words and _sentence_initial(text, tok))
+            if tok.lower in given and not titled and not as_word and self.index.has_key(name_key(tok.text)) \
+                    and (nxt.lower in words or nxt.lower in FACILITY_WORDS):
+                continue  # "Paris High School", "Jordan Elementary": a place before a word, not a person
             if (tok.lower in given and not as_word) or titled:
                 pair_key = name_key(f"{tok.text} {_strip_possessive(nxt.text)}")
                 if self.index.has_key(pair_key):
@@ -235,8 +262,30 @@ class Geoparser:
                 person.add(i)
         return person, surnames
 
+    def _split_hyphens(self, tokens: list[Token]) -> list[Token]:
+        """"Atlanta-area", "Albany-based", "Washington-Moscow", "D-Columbus": a
+        hyphenated word the gazetteer does not know whole is split when it starts
+        with a place name or a party letter ("Gora-Podol" stays whole)."""
+        out: list[Token] = []
+        for tok in tokens:
+            if "-" not in tok.text or not tok.capitalised or self.index.has_key(name_key(_strip_possessive(tok.text))):
+                out.append(tok)
+                continue
+            parts, pos = [], tok.start
+            for piece in tok.text.split("-"):
+                if piece:
+                    parts.append(Token(pos, pos + len(piece), piece))
+                pos += len(piece) + 1
+            head = _strip_possessive(parts[0].text) if parts else ""
+            if len(parts) > 1 and (parts[0].text in PARTY_LETTERS and parts[1].capitalised
+                                   or self.index.has_key(name_key(head)) and not head.lower() in FUNCTION_WORDS):
+                out.extend(parts)
+            else:
+                out.append(tok)
+        return out
+
     def recognise(self, text: str) -> list[Mention]:
-        tokens = tokenize(text)
+        tokens = self._split_hyphens(tokenize(text))
         person, _ = self._person_spans(text, tokens)
         words = common_words()
         mentions: list[Mention] = []
@@ -293,8 +342,13 @@ class Geoparser:
                         and not self._inside_name(text, tokens, i):
                     return Mention(tokens[i].start, end, name, name, KIND_PLACE, "point"), j + 1
                 continue
-            if suffix is not None and suffix.lower in ORG_WORDS:
-                return None, j + 2  # "Freedom of Russia Legion", "Kyiv Independent"
+            if self._names_an_organisation(text, tokens, i, j):
+                # "Freedom of Russia Legion", "Dublin City Council", "Oakland police": a qualifier,
+                # unless the name is a word ("The Board", "State University", "Superior Court")
+                if i == j and (tokens[i].lower in words or tokens[i].lower in FUNCTION_WORDS) \
+                        and not tokens[i].text.isupper():
+                    return None, j + 1
+                return Mention(tokens[i].start, end, name, name, KIND_QUALIFIER, "qualifier"), j + 1
             if i == j and key in MONTHS_AND_DAYS:
                 return None, j + 1
             mention = Mention(tokens[i].start, end, name, name, KIND_PLACE)
@@ -311,11 +365,31 @@ class Geoparser:
             return mention, j + 1
         return None
 
+    def _names_an_organisation(self, text: str, tokens: list[Token], i: int, j: int) -> bool:
+        """Tokens i..j are the place part of an organisation's or facility's name:
+        an organisation word follows, directly or after a few capitalised words
+        ("Georgia School Boards Association"), or a party letter precedes
+        ("D-Columbus"), or a possessive names a facility ("Moscow's Domodedovo Airport")."""
+        if i > 0 and tokens[i - 1].text in PARTY_LETTERS and text[tokens[i - 1].end : tokens[i].start] == "-":
+            return True
+        k = j + 1
+        possessive = bool(_POSSESSIVE.search(tokens[j].text))
+        while k < len(tokens) and k <= j + 4 and _GAP_OK.match(text[tokens[k - 1].end : tokens[k].start]):
+            word = tokens[k].lower
+            if word in FACILITY_WORDS and (k == j + 1 or tokens[k].capitalised):
+                return True  # "Oakland police", "Paris Public Library"
+            if not tokens[k].capitalised or possessive and k > j + 2:
+                return False
+            if word in REGION_WORDS or word in DISTRICT_WORDS:
+                return False
+            k += 1
+        return False
+
     @staticmethod
     def _inside_name(text: str, tokens: list[Token], i: int) -> bool:
         """Token i touches another capitalised word (a longer name the gazetteer does not know)."""
         before = i > 0 and tokens[i - 1].capitalised and _GAP_OK.match(text[tokens[i - 1].end : tokens[i].start]) \
-            and not _sentence_initial(text, tokens[i])
+            and not _sentence_initial(text, tokens[i]) and tokens[i - 1].lower not in FUNCTION_WORDS
         after = i + 1 < len(tokens) and tokens[i + 1].capitalised and _GAP_OK.match(text[tokens[i].end : tokens[i + 1].start])
         return bool(before or after)
 
@@ -423,7 +497,7 @@ class Geoparser:
                 code = next(p for p in m.options if p.is_country).country_code
                 if code:
                     countries.add(code)
-            elif m.area in ("region", None) and m.options:
+            elif m.area in ("region", None, "qualifier") and m.options:
                 best = rank(m.options, Context(countries=frozenset(countries)))[0][0]
                 if best.feature_code == "ADM1" and (m.area == "region" or best.match == 0):
                     admin1.add((best.country_code, best.admin1_code))
@@ -439,6 +513,9 @@ class Geoparser:
         """Keep a mention unless it is most likely not a place at all."""
         if m.area in ("region", "district", "point"):
             return True  # a pattern says it is a place; unresolved if unknown
+        if m.kind == KIND_QUALIFIER:  # "American Airlines": a demonym in a name is no toponym
+            return m.place is not None and m.place.feature_code != "DEMONYM" and (
+                m.place.match == 0 or m.place.country_code in context.countries)
         if m.kind in (KIND_COUNTRY, KIND_DEMONYM):
             return True
         place = m.place
@@ -461,7 +538,7 @@ class Geoparser:
 
 def _placed_key(m: Mention) -> tuple[str, float, float] | None:
     """What a mention lends the others as context: its name and point, if a place."""
-    if m.place is None or m.kind != KIND_PLACE:
+    if m.place is None or m.kind not in (KIND_PLACE, KIND_QUALIFIER):
         return None
     return (m.name, m.place.lat, m.place.lon)
 

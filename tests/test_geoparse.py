@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import haversine_km
-from pipelines.geoparse import KIND_COUNTRY, KIND_DEMONYM, KIND_PLACE
+from pipelines.geoparse import KIND_COUNTRY, KIND_DEMONYM, KIND_PLACE, KIND_QUALIFIER
 
 
 def places(geoparser, text):
@@ -87,3 +87,32 @@ def test_sentence_initial_word_is_not_a_given_name(geoparser):
     assert haversine_km(columbus.lat, columbus.lon, 39.96, -83.00) < 30  # Columbus, Ohio
     nz = found["New Zealand"]
     assert nz.kind == KIND_COUNTRY and nz.place.country_code == "NZ"
+
+
+def test_place_named_in_an_organisation_is_a_qualifier_not_a_place(geoparser):
+    text = ("Four Oakland Police Department officers were shot in Oakland, California. State Sen. Ray Miller, "
+            "D-Columbus, said the Ohio Department of Health and the Georgia School Boards Association agreed. "
+            "The Freedom of Russia Legion crossed the border.")
+    mentions = geoparser.parse(text)
+    kinds = {(m.text, m.start): m for m in mentions}
+    oakland_org = kinds[("Oakland", text.index("Oakland"))]
+    assert oakland_org.kind == KIND_QUALIFIER
+    assert haversine_km(oakland_org.place.lat, oakland_org.place.lon, 37.80, -122.27) < 30
+    assert kinds[("Oakland", text.index("Oakland,"))].kind == KIND_PLACE
+    columbus = kinds[("Columbus", text.index("Columbus"))]
+    assert columbus.kind == KIND_QUALIFIER
+    assert haversine_km(columbus.place.lat, columbus.place.lon, 39.96, -83.00) < 30
+    assert kinds[("Ohio", text.index("Ohio"))].kind == KIND_QUALIFIER
+    assert kinds[("Georgia", text.index("Georgia"))].kind == KIND_QUALIFIER
+    # a qualifier is never an event location: only kind "place" is
+    assert {m.text for m in mentions if m.kind == KIND_PLACE} == {"Oakland", "California"}
+
+
+@pytest.mark.parametrize("text, name, lat, lon", [
+    ("About 41.5 percent of Atlanta-area calls came from Georgia.", "Atlanta", 33.75, -84.39),
+    ("The airline resumed the Washington-Moscow route this spring.", "Moscow", 55.75, 37.62),
+    ("The Albany-based National Weather Service said New York would see snow.", "Albany", 42.65, -73.75),
+])
+def test_place_inside_a_hyphenated_word(geoparser, text, name, lat, lon):
+    m = next(m for m in geoparser.parse(text) if m.text == name)
+    assert haversine_km(m.place.lat, m.place.lon, lat, lon) < 30
