@@ -21,8 +21,17 @@ DEFAULT_STORE = GEODATA_DIR / "events.gpkg"
 OVERLAY_PATH = GEODATA_DIR / "gazetteer" / "overlay.csv"
 EXAMPLES_DIR = GEODATA_DIR / "examples"
 
-#: Geocoders that may be named in ``EVENT_ATLAS_ONLINE_GEOCODER`` besides "off".
+#: The online geocoders tested here; any other geopy service name (geopy's
+#: ``SERVICE_TO_GEOCODER``: "opencage", "pelias", "geonames", …) may be named
+#: in ``EVENT_ATLAS_ONLINE_GEOCODER`` too, with its key or user name in
+#: ``EVENT_ATLAS_GEOCODER_API_KEY`` / ``EVENT_ATLAS_GEOCODER_USERNAME``.
 ONLINE_GEOCODERS = ("nominatim", "photon")
+
+
+def _geopy_services() -> frozenset[str]:
+    from geopy.geocoders import SERVICE_TO_GEOCODER
+
+    return frozenset(SERVICE_TO_GEOCODER)
 
 
 def _default_cache_dir() -> Path:
@@ -70,6 +79,10 @@ class Settings:
     geocoder_max_retry_after: float = 60.0
     #: Seconds without asking after a lookup gave up.
     geocoder_cooldown: float = 60.0
+    #: Credentials for services that need them (OpenCage, Mapbox: a key;
+    #: GeoNames: a user name). Never logged.
+    geocoder_api_key: str | None = field(default=None, repr=False)
+    geocoder_username: str | None = None
     #: Override the online service's host (tests point it at 127.0.0.1:PORT).
     geocoder_domain: str | None = None
     geocoder_scheme: str = "https"
@@ -112,10 +125,10 @@ class Settings:
             kwargs["overlay_path"] = Path(env["EVENT_ATLAS_OVERLAY"])
         if env.get("EVENT_ATLAS_ONLINE_GEOCODER"):
             name = env["EVENT_ATLAS_ONLINE_GEOCODER"].strip().lower()
-            if name not in ("off", *ONLINE_GEOCODERS):
+            if name != "off" and name not in _geopy_services():
                 raise ValueError(
                     f"EVENT_ATLAS_ONLINE_GEOCODER={name!r}: use off, "
-                    + ", ".join(ONLINE_GEOCODERS)
+                    + ", ".join(ONLINE_GEOCODERS) + " or another geopy service name"
                 )
             kwargs["online_geocoder"] = name
         if env.get("EVENT_ATLAS_USER_AGENT"):
@@ -138,6 +151,10 @@ class Settings:
                                                      env["EVENT_ATLAS_GEOCODER_MAX_RETRIES"], int)
         if env.get("EVENT_ATLAS_GEOCODER_DOMAIN"):
             kwargs["geocoder_domain"] = env["EVENT_ATLAS_GEOCODER_DOMAIN"]
+        if env.get("EVENT_ATLAS_GEOCODER_API_KEY"):
+            kwargs["geocoder_api_key"] = env["EVENT_ATLAS_GEOCODER_API_KEY"].strip()
+        if env.get("EVENT_ATLAS_GEOCODER_USERNAME"):
+            kwargs["geocoder_username"] = env["EVENT_ATLAS_GEOCODER_USERNAME"].strip()
         if env.get("EVENT_ATLAS_GEOCODER_SCHEME"):
             kwargs["geocoder_scheme"] = env["EVENT_ATLAS_GEOCODER_SCHEME"]
         if env.get("EVENT_ATLAS_REVIEWER"):

@@ -370,3 +370,27 @@ def test_a_corrupt_cache_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(GeocodeCacheError, match="safe to delete"):
         GeocodeCache(path).get(CacheKey.make("nominatim", "Kozinka"))
+
+
+def test_any_geopy_service_can_be_named_with_its_credentials(tmp_path):
+    """Nominatim and Photon are tested end to end; any other geopy service is
+    built the same way, with the key or user name it needs, and is strict too."""
+    from geopy.geocoders import GeoNames, OpenCage, Pelias
+
+    from pipelines.geocoding.online import StrictResponseMixin
+
+    opencage = make_online_geocoder(Settings.from_env({
+        "EVENT_ATLAS_ONLINE_GEOCODER": "opencage", "EVENT_ATLAS_GEOCODER_API_KEY": "k-123"}))
+    assert isinstance(opencage, OpenCage) and isinstance(opencage, StrictResponseMixin)
+    assert opencage.api_key == "k-123"
+    pelias = make_online_geocoder(Settings.from_env({
+        "EVENT_ATLAS_ONLINE_GEOCODER": "pelias", "EVENT_ATLAS_GEOCODER_DOMAIN": "127.0.0.1:4000",
+        "EVENT_ATLAS_GEOCODER_SCHEME": "http", "EVENT_ATLAS_GEOCODER_API_KEY": "k"}))
+    assert isinstance(pelias, Pelias) and pelias.domain == "127.0.0.1:4000"
+    geonames = make_online_geocoder(Settings.from_env({
+        "EVENT_ATLAS_ONLINE_GEOCODER": "geonames", "EVENT_ATLAS_GEOCODER_USERNAME": "analyst"}))
+    assert isinstance(geonames, GeoNames) and geonames.username == "analyst"
+    settings = Settings.from_env({"EVENT_ATLAS_ONLINE_GEOCODER": "opencage", "EVENT_ATLAS_GEOCODER_API_KEY": "k-123"})
+    assert "k-123" not in repr(settings)
+    with pytest.raises(ValueError, match="geopy service name"):
+        Settings.from_env({"EVENT_ATLAS_ONLINE_GEOCODER": "no-such-service"})

@@ -175,7 +175,7 @@ def make_online_geocoder(
         cls = get_geocoder_for_service(name)
     except GeocoderNotFound as error:
         raise OnlineGeocoderConfigError(
-            f"unknown online geocoder {name!r}; use off, nominatim or photon"
+            f"unknown online geocoder {name!r}; use off, nominatim, photon or another geopy service name"
         ) from error
     if settings.geocoder_timeout is None or not settings.geocoder_timeout > 0:
         raise OnlineGeocoderConfigError(
@@ -195,6 +195,10 @@ def make_online_geocoder(
                 f"the {name} geocoder has no configurable domain; unset EVENT_ATLAS_GEOCODER_DOMAIN"
             )
         kwargs["domain"] = settings.geocoder_domain
+    if settings.geocoder_api_key and "api_key" in accepted:
+        kwargs["api_key"] = settings.geocoder_api_key
+    if settings.geocoder_username and "username" in accepted:
+        kwargs["username"] = settings.geocoder_username
     kwargs = {k: v for k, v in kwargs.items() if k in accepted}
     try:
         return _strict_class(cls)(**kwargs)
