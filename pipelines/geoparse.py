@@ -445,6 +445,8 @@ class Geoparser:
         mentions = self.recognise(text)
         for m in mentions:
             m.options = self._options(m)
+        self._bind_appositions(text, mentions)
+        for m in mentions:
             if m.area in (None, "common-word") and self._country_like(m.options):
                 m.kind = KIND_DEMONYM if m.options and self._best_prior(m.options).feature_code == "DEMONYM" else KIND_COUNTRY
         document = self._document_context(mentions, near or Context())
@@ -475,6 +477,31 @@ class Geoparser:
                 if after != before:
                     _move(placed, before, after)
         return [m for m in mentions if self._accept(m, document)]
+
+    @staticmethod
+    def _bind_appositions(text: str, mentions: list[Mention]) -> None:
+        """"Monroe, Georgia", "Wichita, Kan.", "Paris, France": the second name is the
+        first's container. When some reading of the first lies in some first-level
+        area or country the second can be, both keep only those readings."""
+        for first, second in zip(mentions, mentions[1:]):
+            if first.area not in (None, "common-word", "qualifier") or not first.options or not second.options:
+                continue
+            if not re.fullmatch(r",\s?", text[first.end : second.start]):
+                continue
+            containers = [p for p in second.options if p.match <= 1 and (p.is_country or p.feature_code == "ADM1")]
+            if not containers:
+                continue
+            inside = [p for p in first.options if not p.is_country and p.feature_code != "DEMONYM" and any(
+                c.country_code == p.country_code and (c.is_country or (
+                    c.admin1_code == p.admin1_code and p.feature_code != "ADM1"))  # a state is in no state
+                for c in containers)]
+            if not inside:
+                continue
+            held = [c for c in containers if any(
+                c.country_code == p.country_code and (c.is_country or (
+                    c.admin1_code == p.admin1_code and p.feature_code != "ADM1")) for p in inside)]
+            first.options = inside
+            second.options = held
 
     @staticmethod
     def _best_prior(options: list[Place]) -> Place:

@@ -116,3 +116,16 @@ def test_place_named_in_an_organisation_is_a_qualifier_not_a_place(geoparser):
 def test_place_inside_a_hyphenated_word(geoparser, text, name, lat, lon):
     m = next(m for m in geoparser.parse(text) if m.text == name)
     assert haversine_km(m.place.lat, m.place.lon, lat, lon) < 30
+
+
+@pytest.mark.parametrize("text, name, lat, lon", [
+    # the second name is the first's container, even against the article's other context
+    ("Shreveport police in Louisiana said a man from Monroe, Georgia, was held.", "Monroe", 33.79, -83.71),
+    ("Shreveport police in Louisiana said a man from Monroe, Georgia, was held.", "Georgia", 32.75, -83.5),
+    ("Storms hit Missouri and Iowa; in Manhattan, Kan., roofs were torn off.", "Manhattan", 39.18, -96.57),
+    ("Paris and Lyon were calm; Paris, Texas, was flooded.", "Texas", 31.0, -99.0),
+])
+def test_apposition_binds_a_place_to_its_container(geoparser, text, name, lat, lon):
+    found = [m for m in geoparser.parse(text) if m.text == name]
+    m = found[-1]
+    assert haversine_km(m.place.lat, m.place.lon, lat, lon) < (300 if m.place.feature_code == "ADM1" else 30)
