@@ -327,6 +327,16 @@ def cmd_events(args, settings: Settings) -> int:
     return 0
 
 
+def _actor_list(value: str) -> str:
+    """'["A", "B", "C"]' → 'A, B +1' (a table cell, not the whole list)."""
+    try:
+        names = json.loads(value or "[]")
+    except json.JSONDecodeError:
+        return ""
+    shown = ", ".join(names[:2])
+    return shown + (f" +{len(names) - 2}" if len(names) > 2 else "")
+
+
 def format_table(events) -> str:
     """A fixed-width table that fits a terminal: long sentences are cut."""
     import pandas as pd
@@ -342,6 +352,8 @@ def format_table(events) -> str:
         "lat": events["lat"].round(4),
         "lon": events["lon"].round(4),
         "country": events["country_code"],
+        "type": events["event_type"],
+        "actors": events["actors"].map(_actor_list),
         "sentence": events["sentence"].str.slice(0, 60) + events["sentence"].str.len().gt(60).map({True: "…", False: ""}),
         "source": events["source"].str.slice(0, 30),
         "review": events["review_status"],
