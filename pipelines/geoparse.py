@@ -11,6 +11,7 @@ other places but are not event locations themselves.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections import Counter
@@ -450,6 +451,7 @@ class Geoparser:
             if m.area in (None, "common-word") and self._country_like(m.options):
                 m.kind = KIND_DEMONYM if m.options and self._best_prior(m.options).feature_code == "DEMONYM" else KIND_COUNTRY
         document = self._document_context(mentions, near or Context())
+        bonus = _co_location_bonus(mentions)
         context = document
         # The other places' points, kept up to date as mentions resolve; distinct
         # (name, point) pairs, so a name repeated thousands of times costs one point.
@@ -463,7 +465,7 @@ class Geoparser:
                 before = _placed_key(m)
                 others = Context(points=tuple(dict.fromkeys((lat, lon) for name, lat, lon in placed if name != m.name)))
                 ctx = context.merged(others)
-                m.candidates = rank(m.options, ctx)
+                m.candidates = rank(m.options, ctx, bonus)
                 m.place = m.candidates[0][0] if m.candidates else None
                 m.score = confidence(m.candidates)
                 if m.place is not None and m.area in (None, "common-word"):
@@ -561,6 +563,52 @@ class Geoparser:
         if place.match == 1 and place.population < 1000 and not in_context:
             return False
         return True
+
+
+#: How many readings of each name take part in the co-location bonus, and its weight and scale.
+CO_LOCATION_READINGS = 12
+CO_LOCATION_WEIGHT = 0.4
+CO_LOCATION_KM = 40.0
+
+
+def _co_location_bonus(mentions: list[Mention]) -> dict[int, float]:
+    """Readings that lie near some reading of *another* name of the text score
+    higher: "Paris" and "Henry County" together are Paris, Tennessee and Henry
+    County, Tennessee, whatever each would be alone. Only local readings
+    (places and districts, not countries or first-level areas) count, and only
+    the most populous few of each name, so the cost stays small."""
+    readings: dict[str, list[Place]] = {}
+    for m in mentions:
+        if m.name in readings or m.kind not in (KIND_PLACE, KIND_QUALIFIER) or len(m.options) < 1:
+            continue
+        local = [p for p in m.options if not p.is_country and p.feature_code not in ("ADM1", "DEMONYM", "CONT")]
+        local.sort(key=lambda p: -p.population)
+        readings[m.name] = local[:CO_LOCATION_READINGS]
+    if len(readings) < 2:
+        return {}
+    names = list(readings)
+    cos = {}
+    bonus: dict[int, float] = {}
+    for a in names:
+        if len(readings[a]) < 2:
+            continue  # a name with one reading needs no help
+        for p in readings[a]:
+            best = math.inf
+            cos_p = cos.setdefault(round(p.lat), math.cos(math.radians(p.lat)))
+            for b in names:
+                if b == a:
+                    continue
+                for q in readings[b]:
+                    d_lat = p.lat - q.lat
+                    if abs(d_lat) > 3:
+                        continue
+                    d_lon = (p.lon - q.lon) * cos_p
+                    d = 111.2 * math.hypot(d_lat, d_lon)
+                    if d < best:
+                        best = d
+            if best < 300:
+                bonus[p.id] = CO_LOCATION_WEIGHT * math.exp(-best / CO_LOCATION_KM)
+    return bonus
 
 
 def _placed_key(m: Mention) -> tuple[str, float, float] | None:

@@ -129,3 +129,10 @@ def test_apposition_binds_a_place_to_its_container(geoparser, text, name, lat, l
     found = [m for m in geoparser.parse(text) if m.text == name]
     m = found[-1]
     assert haversine_km(m.place.lat, m.place.lon, lat, lon) < (300 if m.place.feature_code == "ADM1" else 30)
+
+
+def test_names_that_lie_together_pick_each_other(geoparser):
+    # alone, Paris is France's capital; beside Henry County it is Paris, Tennessee
+    text = "Paris and Henry County are rich in history, and the Paris rescue squad serves all of Henry County."
+    paris = next(m for m in places(geoparser, text) if m.text == "Paris")
+    assert haversine_km(paris.place.lat, paris.place.lon, 36.30, -88.33) < 30

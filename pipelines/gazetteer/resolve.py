@@ -61,9 +61,14 @@ def score(place: Place, context: Context) -> float:
     return round(total, 4)
 
 
-def rank(places: list[Place], context: Context) -> list[tuple[Place, float]]:
-    """Best first; ties go to the larger place, then the smaller id (stable)."""
-    scored = [(p, score(p, context)) for p in places]
+def rank(places: list[Place], context: Context, bonus: dict[int, float] | None = None) -> list[tuple[Place, float]]:
+    """Best first; ties go to the larger place, then the smaller id (stable).
+    ``bonus`` adds a per-place amount (place id → score), e.g. for readings
+    that lie near a reading of another name of the same text."""
+    if bonus:
+        scored = [(p, round(score(p, context) + bonus.get(p.id, 0.0), 4)) for p in places]
+    else:
+        scored = [(p, score(p, context)) for p in places]
     scored.sort(key=lambda ps: (-ps[1], -ps[0].population, ps[0].id))
     return scored
 
