@@ -258,6 +258,10 @@ def test_moving_to_a_candidate_in_the_panel_writes_the_store(monkeypatch, store)
     assert math.isclose(row["lat"], GORA_PODOL.lat) and math.isclose(row["lon"], GORA_PODOL.lon)
     # The page reran on the new store version: the panel shows the correction.
     assert any("corrected by Ann Analyst" in m.value for m in at.markdown)
+    # Re-ingesting the article keeps the analyst's version.
+    ingest_events(str(store), events_to_frame(EVENTS), ["review-test"])
+    again = stored(store, KOZINKA)
+    assert (again["place"], again["review_status"], again["lat"]) == ("Gora-Podol", "corrected", GORA_PODOL.lat)
 
 
 def test_a_decision_needs_a_reviewer_name(monkeypatch, store):
