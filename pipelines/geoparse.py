@@ -435,7 +435,12 @@ class Geoparser:
             return [p for p, _ in self.geocoder.candidates(f"{mention.name} {word}")]
         if mention.area == "point":
             return [p for p in self.index.lookup(mention.name) if p.feature_class == "P"]
-        return self.index.lookup(mention.name)
+        options = self.index.lookup(mention.name)
+        if any(p.match == 0 and (p.is_country or p.feature_code == "ADM1") for p in options):
+            # "Mexico", "New York": a name that is a country's or state's own name is not a
+            # town known by it only as an alternate name (Mexico City, New York City)
+            options = [p for p in options if p.match == 0 or p.feature_class != "P"]
+        return options
 
     def parse(self, text: str, near: Context | None = None) -> list[Mention]:
         """Recognise and resolve; returns place, country and demonym mentions.

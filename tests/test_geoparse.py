@@ -136,3 +136,12 @@ def test_names_that_lie_together_pick_each_other(geoparser):
     text = "Paris and Henry County are rich in history, and the Paris rescue squad serves all of Henry County."
     paris = next(m for m in places(geoparser, text) if m.text == "Paris")
     assert haversine_km(paris.place.lat, paris.place.lon, 36.30, -88.33) < 30
+
+
+@pytest.mark.parametrize("text, name, lat, lon, km", [
+    ("Officials in Mexico City and Mexico are asking citizens to stay home.", "Mexico", 23.0, -102.0, 161),
+    ("Flu cases rose in Albany, Buffalo and across New York on Monday.", "New York", 43.0, -75.0, 161),
+])
+def test_a_country_or_state_name_is_not_a_town_alias(geoparser, text, name, lat, lon, km):
+    m = [m for m in geoparser.parse(text) if m.text == name][-1]
+    assert haversine_km(m.place.lat, m.place.lon, lat, lon) < km
