@@ -288,16 +288,18 @@ def pick_event(events: pd.DataFrame) -> pd.Series | None:
     import streamlit as st
 
     counts = {scope: len(scope_rows(events, scope)) for scope in SCOPES}
-    scope = st.radio("Pick from", list(SCOPES), horizontal=True, key="ea_pick_scope",
-                     format_func=lambda s: f"{SCOPES[s]} ({counts[s]})")
-    rows = scope_rows(events, scope)
-    if not len(rows):
-        st.info("Nothing to pick here: the review queue is empty." if scope == "queue"
-                else "Nothing to pick here.")
-        return None
-    by_id = {eid: i for i, eid in enumerate(rows["event_id"])}
-    labels = {eid: pick_label(rows.iloc[i]) for eid, i in by_id.items()}
-    chosen = st.selectbox("Event", list(by_id), format_func=lambda eid: labels.get(eid, eid), key="ea_event_pick")
+    with st.container(key="ea_pick"):
+        scope = st.radio("Pick from", list(SCOPES), horizontal=True, key="ea_pick_scope",
+                         format_func=lambda s: f"{SCOPES[s]} ({counts[s]})")
+        rows = scope_rows(events, scope)
+        if not len(rows):
+            st.info("Nothing to pick here: the review queue is empty." if scope == "queue"
+                    else "Nothing to pick here.")
+            return None
+        by_id = {eid: i for i, eid in enumerate(rows["event_id"])}
+        labels = {eid: pick_label(rows.iloc[i]) for eid, i in by_id.items()}
+        chosen = st.selectbox("Event", list(by_id), format_func=lambda eid: labels.get(eid, eid),
+                              key="ea_event_pick")
     if chosen not in by_id:
         return None
     return rows.iloc[by_id[chosen]]
@@ -339,7 +341,7 @@ def panel(row: pd.Series, events: pd.DataFrame, store: str, reviewer: str, asset
             columns = st.columns(min(4, len(movable)))
             for i, option in enumerate(movable):
                 if columns[i % len(columns)].button(f"Move to candidate {option.number}", key=f"ea_cand_{eid}_{option.index}",
-                                                    help=option.label, use_container_width=True):
+                                                    help=markdown_text(option.label), use_container_width=True):
                     pressed = ReviewAction(candidate=option.index, note=note)
 
         if st.toggle("Move to a point: pick it on a map", key="ea_point_map"):

@@ -20,7 +20,7 @@ from pipelines.review import ReviewAction, apply_review
 from pipelines.schema import Candidate, Event, candidates_json, events_to_frame
 from pipelines.store import ingest_events, read_events
 
-from test_dashboard_safe import assert_inert
+from test_dashboard_safe import HOSTILE, Fragment, assert_inert
 
 APP = PROJECT_ROOT / "dashboard" / "app.py"
 
@@ -328,3 +328,17 @@ def test_claims_of_two_disagreeing_articles_come_from_pipelines_claims():
     assert "contradicted by Freedom of Russia Legion" in frag.joined
     assert "Legion channel" in frag.joined
     assert {a["href"] for t, a in frag.tags if t == "a"} == {"https://example.org/raid"}  # never the javascript: one
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_candidates_and_history_are_inert_text(value):
+    row = row_of(frame(), KOZINKA).copy()
+    row["candidates"] = json.dumps([{"name": value, "lat": 50.5, "lon": 35.6, "admin1": value,
+                                     "feature_code": value, "country_code": value[:2]}])
+    markup = review.candidates_html(review.candidate_options(row))
+    frag = assert_inert(markup, value)
+    assert " ".join(value.split()) in " ".join(frag.joined.split())
+    row["review_history"] = json.dumps([{"at": value, "by": value, "action": value, "note": value,
+                                         "changes": {"place": [value, value]}}])
+    assert_inert(detail.history_html(row), value)
+    assert "\n" not in review.pick_label(row)
