@@ -23,7 +23,7 @@ from typing import Callable
 from .articles import Article, Sentence, split_sentences
 from .dates import ResolvedDate, article_anchor_date, missing_year_mentions, sentence_date
 from .errors import DateError
-from .geoparse import KIND_PLACE, Geoparser, Mention
+from .geoparse import KIND_PLACE, KIND_QUALIFIER, Geoparser, Mention
 from .gazetteer.geocoder import source_label
 from .schema import Candidate, Event, article_id_for, candidates_json
 from .tagging import SentenceTags, Tagger, default_tagger
@@ -178,7 +178,9 @@ def _context_text(mentions: list[Mention]) -> str:
         if m.area == "region" and m.place.name not in parts:
             parts.append(m.place.name)
     for m in mentions:
-        if m.kind != KIND_PLACE and m.place is not None and m.place.is_country and m.place.feature_code != "DEMONYM":
+        # Countries named as context; not ones inside a name ("Freedom of Russia Legion").
+        if m.kind not in (KIND_PLACE, KIND_QUALIFIER) and m.place is not None and m.place.is_country \
+                and m.place.feature_code != "DEMONYM":
             if m.place.name not in parts:
                 parts.append(m.place.name)
     return ", ".join(parts[:2])
