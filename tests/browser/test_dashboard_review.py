@@ -21,7 +21,7 @@ from pipelines.schema import Candidate, Event, candidates_json, events_to_frame
 from pipelines.store import ingest_events, read_events
 
 from .conftest import assert_no_injection, offline_page, running_dashboard, table_cells
-from .test_dashboard_browser import download, open_dashboard, wait_idle
+from .test_dashboard_browser import open_dashboard, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +73,16 @@ def rpage(browser, review_url):
 def stored(store: Path, event: Event):
     events = read_events(str(store))
     return events.loc[events["event_id"] == event.event_id].iloc[0]
+
+
+def download(page) -> dict:
+    """The page's GeoJSON download (a generous timeout: the test machine is shared)."""
+    wait_idle(page)
+    button = page.get_by_role("button", name="Download GeoJSON")
+    expect(button).to_be_enabled(timeout=20_000)
+    with page.expect_download(timeout=45_000) as info:
+        button.click()
+    return json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
 
 
 def feature(collection: dict, event: Event) -> dict:
