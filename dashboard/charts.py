@@ -20,6 +20,9 @@ import pandas as pd
 
 from pipelines.filters import NONE, column
 
+#: SVG rather than canvas: every bar is an element with an aria-label (the
+#: browser tests click one; screen readers read them).
+SVG = {"embedOptions": {"renderer": "svg"}}
 #: Name of the point selection on the per-day bars.
 DAY_SELECTION = "day"
 #: Longest day-precision interval spread over days (a longer one is drawn as an interval).
@@ -98,27 +101,28 @@ def per_day_chart(events: pd.DataFrame, shown: tuple[date | None, date | None] =
         .encode(
             x=alt.X("yearmonthdate(day):T", title=None, axis=alt.Axis(format="%d %b %Y", labelAngle=0)),
             y=alt.Y("sum(count):Q", title="events", axis=alt.Axis(tickMinStep=1)),
-            color=alt.Color("type:N", title="type", legend=alt.Legend(orient="bottom")),
-            opacity=alt.condition(alt.datum.shown == "shown", alt.value(0.95), alt.value(0.25)),
-            tooltip=[alt.Tooltip("day:N", title="day"), alt.Tooltip("type:N", title="type"),
+            color=alt.Color("type:N", title="type", legend=alt.Legend(orient="bottom", columns=3)),
+            opacity=alt.Opacity("shown:N", legend=None,
+                                scale=alt.Scale(domain=["shown", "not shown"], range=[0.95, 0.25])),
+            tooltip=[alt.Tooltip("day:T", title="day", format="%Y-%m-%d"), alt.Tooltip("type:N", title="type"),
                      alt.Tooltip("sum(count):Q", title="events")],
         )
         .add_params(pick)
-        .properties(height=220)
+        .properties(height=220, usermeta=SVG)
     )
 
 
 def top_places_chart(events: pd.DataFrame, n: int = TOP_PLACES) -> alt.Chart:
     frame = top_places(events, n)
     return (
-        alt.Chart(frame, title=f"Top places ({len(frame)} of the events shown)")
+        alt.Chart(frame, title="Top places (events on screen)")
         .mark_bar()
         .encode(
             x=alt.X("count:Q", title="events", axis=alt.Axis(tickMinStep=1)),
             y=alt.Y("place:N", sort="-x", title=None),
             tooltip=["place:N", "count:Q"],
         )
-        .properties(height=alt.Step(20))
+        .properties(height=alt.Step(20), usermeta=SVG)
     )
 
 
@@ -132,17 +136,32 @@ def strip_chart(intervals: pd.DataFrame, first: date, last: date,
                          "stop": [pd.Timestamp(end or last).normalize() + pd.Timedelta(days=1)]})
     band["stop"] = band["stop"].dt.strftime("%Y-%m-%d")
     scale = alt.Scale(domain=[first.isoformat(), (pd.Timestamp(last) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")])
-    shade = alt.Chart(band).mark_rect(color="#f2c14e", opacity=0.35).encode(
-        x=alt.X("start:T", scale=scale, title=None, axis=alt.Axis(format="%d %b %Y")), x2="stop:T")
-    bars = alt.Chart(intervals).mark_bar(height=12, opacity=0.7, color="#4575b4").encode(
-        x=alt.X("date:T", scale=scale), x2="stop:T",
-        y=alt.Y("date_precision:N", title=None, sort=["day", "month", "year"]),
-        tooltip=[alt.Tooltip("date:N", title="from"), alt.Tooltip("date_end:N", title="to"),
-                 alt.Tooltip("date_precision:N", title="precision"), alt.Tooltip("count:Q", title="events")],
-    )
     lanes = max(1, intervals["date_precision"].nunique()) if len(intervals) else 1
+    height = 24 * lanes
+    shade = alt.Chart(band).mark_rect(color="#f2c14e", opacity=0.35).encode(
+        x=alt.X("start:T", scale=scale, title=None, axis=alt.Axis(format="%d %b %Y", labelAngle=0)),
+        x2="stop:T").properties(height=height)
+    bars = alt.Chart(intervals).mark_bar(opacity=0.75, color="#4575b4").encode(
+        x=alt.X("date:T", scale=scale), x2="stop:T",
+        y=alt.Y("date_precision:N", title=None, sort=["day", "month", "year"],
+                scale=alt.Scale(paddingInner=0.35)),
+        tooltip=[alt.Tooltip("date:T", title="from", format="%Y-%m-%d"), alt.Tooltip("date_end:N", title="to"),
+                 alt.Tooltip("date_precision:N", title="precision"), alt.Tooltip("count:Q", title="events")],
+    ).properties(height=height)
     return alt.layer(shade, bars).properties(
-        height=22 * lanes + 10, title=alt.TitleParams("Events as intervals (shaded: on screen)", fontSize=11))
+        height=height, usermeta=SVG,
+        title=alt.TitleParams("Dated to the day, month or year: each event as its interval (shaded: on screen)",
+                              fontSize=11, anchor="start"))
+
+
+def frame_height(chart) -> int:
+    """Pixels for ``st.altair_chart(height=...)``: the plot's height plus room
+    for the title, the axis and (for the per-day chart) the legend; Streamlit
+    otherwise squeezes a chart with a container-wide width."""
+    plot = chart.height if isinstance(chart.height, int) else 200
+    params = chart.params if isinstance(chart.params, list) else []
+    legend = 70 if DAY_SELECTION in {getattr(p, "name", None) for p in params} else 0
+    return int(plot) + 60 + legend
 
 
 def selected_day(selection) -> date | None:

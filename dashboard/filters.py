@@ -15,7 +15,7 @@ touch Streamlit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Mapping
 
@@ -188,23 +188,6 @@ def from_query(params: Mapping[str, object] | Callable[[str], list[str]]) -> Vie
             kwargs[key] = value
     kwargs["day"] = _date(_values(params, "day"))
     return ViewState(**kwargs)
-
-
-def clamp(state: ViewState, first: date, last: date) -> ViewState:
-    """``state`` with its dates inside the data's span [first, last] (a link
-    made on a larger store still opens)."""
-    def inside(d: date | None, default: date) -> date:
-        return default if d is None else min(max(d, first), last)
-
-    start, end = inside(state.start, first), inside(state.end, last)
-    if start > end:
-        start, end = first, last
-    day = state.day
-    if day is not None:
-        day = min(max(day, start), end)
-        if day == end:
-            day = None
-    return replace(state, start=start, end=end, day=day)
 
 
 def read_url() -> ViewState:

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pytest
 
 from dashboard import export
-from dashboard.filters import ViewState, apply_filters, clamp, from_query, to_query
+from dashboard.filters import ViewState, apply_filters, from_query, to_query
 from pipelines.config import PROJECT_ROOT
 from pipelines.errors import InputError
 from pipelines.exporters import csv_frame, csv_sidecar, formula_safe, read_gpkg_metadata, write_export
@@ -190,13 +190,6 @@ def test_shown_range_cumulative_and_moving_window(events):
     early = ViewState(start=date(2023, 5, 20), end=date(2023, 5, 26), day=date(2023, 5, 20), mode="window", window=7)
     assert early.shown_range() == (date(2023, 5, 20), date(2023, 5, 20))
     assert window.shown_filter().describe() == {"start": "2023-05-22", "end": "2023-05-23"}
-
-
-def test_clamp_to_the_data_span():
-    span = (date(2023, 5, 1), date(2023, 5, 31))
-    state = clamp(ViewState(start=date(2023, 4, 1), end=date(2023, 6, 30), day=date(2023, 7, 1)), *span)
-    assert (state.start, state.end, state.day) == (date(2023, 5, 1), date(2023, 5, 31), None)
-    assert clamp(ViewState(), *span).start == date(2023, 5, 1)
 
 
 # --- exports: provenance, formula-safe CSV, GeoPackage metadata --------------------------
