@@ -14,18 +14,36 @@ every later marker is lost). Those files are copied from the installed
 which Streamlit serves at ``<baseUrlPath>/app/static/`` when
 ``server.enableStaticServing`` is on. The copies are generated (``python -m
 dashboard.assets`` or the app's first run), never committed.
+
+The density modes (see :mod:`dashboard.density`) need two Leaflet plugins:
+
+- Leaflet.heat, which folium ships in its wheel (``folium/templates/
+  leaflet_heat.min.js``; folium's own HeatMap would load it from jsdelivr);
+- leaflet.markercluster, which no installed package ships. ``make setup``
+  (``python -m dashboard.assets --fetch``) downloads the pinned npm tarball
+  from the npm registry once, checks it against the sha512 integrity pinned
+  below (from the registry's metadata), and extracts its ``dist/`` JS and CSS
+  into ``dashboard/vendor/`` (git-ignored). Nothing is fetched at run time or
+  by the tests: when the files are missing, :func:`ensure_static` fails with
+  a message saying to run ``make setup``.
 """
 
 from __future__ import annotations
 
+import base64
 import filecmp
+import hashlib
+import io
 import os
 import shutil
 import sys
+import tarfile
 import tempfile
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import folium
 import xstatic.pkg.jquery as xs_jquery
 import xstatic.pkg.leaflet as xs_leaflet
 
@@ -34,6 +52,23 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 #: Streamlit serves STATIC_DIR at this path below the server's base URL.
 STATIC_ROUTE = "app/static"
+
+#: Third-party files fetched at setup time (``--fetch``), never committed.
+VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
+
+#: leaflet.markercluster, pinned: version, tarball and the registry's integrity
+#: (``npm view leaflet.markercluster@1.5.3 dist.integrity``).
+MARKERCLUSTER_VERSION = "1.5.3"
+MARKERCLUSTER_TARBALL = "leaflet.markercluster/-/leaflet.markercluster-1.5.3.tgz"
+MARKERCLUSTER_INTEGRITY = (
+    "sha512-vPTw/Bndq7eQHjLBVlWpnGeLa3t+3zGiuM7fJwCkiMFq+nmRuG3RI3f7f4N4TDX7T4NpbAXpR2+NTRSEGfCSeA=="
+)
+MARKERCLUSTER_FILES = ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css")
+NPM_REGISTRY = "https://registry.npmjs.org"
+
+
+class MissingAssetError(FileNotFoundError):
+    """A map asset that setup should have fetched is not there."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +87,19 @@ def _jquery_dir() -> str:
     return f"jquery-{xs_jquery.VERSION}"
 
 
-def bundled_assets() -> list[Asset]:
+def _markercluster_dir() -> str:
+    return f"leaflet.markercluster-{MARKERCLUSTER_VERSION}"
+
+
+def _heat_dir() -> str:
+    return f"leaflet-heat-folium-{folium.__version__}"
+
+
+def markercluster_vendor(vendor_dir: Path = VENDOR_DIR) -> Path:
+    return vendor_dir / _markercluster_dir()
+
+
+def bundled_assets(vendor_dir: Path = VENDOR_DIR) -> list[Asset]:
     """Every file the map needs: Leaflet JS/CSS and the images its CSS
     references (layer control, default marker), and jQuery."""
     leaflet = Path(xs_leaflet.BASE_DIR)
@@ -66,19 +113,82 @@ def bundled_assets() -> list[Asset]:
         for image in sorted((leaflet / "images").glob("*.png"))
     ]
     files.append(Asset(jquery / "jquery.min.js", f"{_jquery_dir()}/jquery.min.js"))
+    heat = Path(folium.__file__).resolve().parent / "templates" / "leaflet_heat.min.js"
+    files.append(Asset(heat, f"{_heat_dir()}/leaflet-heat.js"))
+    cluster = markercluster_vendor(vendor_dir)
+    files += [Asset(cluster / name, f"{_markercluster_dir()}/{name}") for name in MARKERCLUSTER_FILES]
     return files
 
 
-def ensure_static(static_dir: Path = STATIC_DIR) -> Path:
+def _integrity(data: bytes) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode("ascii")
+
+
+def extract_markercluster(tarball: bytes, vendor_dir: Path = VENDOR_DIR) -> Path:
+    """Check ``tarball`` against the pinned integrity and extract the plugin's
+    dist files into ``vendor_dir`` (written aside, renamed into place)."""
+    found = _integrity(tarball)
+    if found != MARKERCLUSTER_INTEGRITY:
+        raise ValueError(f"leaflet.markercluster tarball integrity {found} != pinned {MARKERCLUSTER_INTEGRITY}")
+    target = markercluster_vendor(vendor_dir)
+    vendor_dir.mkdir(parents=True, exist_ok=True)
+    ignore = vendor_dir / ".gitignore"
+    if not ignore.is_file():
+        ignore.write_text("# fetched by `python -m dashboard.assets --fetch`: never commit these\n*\n")
+    staging = Path(tempfile.mkdtemp(dir=vendor_dir, prefix=".fetch-"))
+    os.chmod(staging, 0o755)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as tar:
+            for name in MARKERCLUSTER_FILES:
+                member = tar.getmember(f"package/dist/{name}")
+                if not member.isfile():
+                    raise ValueError(f"{member.name} is not a file in the tarball")
+                (staging / name).write_bytes(tar.extractfile(member).read())
+        (staging / "INTEGRITY").write_text(MARKERCLUSTER_INTEGRITY + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return target
+
+
+def markercluster_ready(vendor_dir: Path = VENDOR_DIR) -> bool:
+    """True when the vendored plugin is there and came from the pinned tarball."""
+    target = markercluster_vendor(vendor_dir)
+    stamp = target / "INTEGRITY"
+    return (stamp.is_file() and stamp.read_text().strip() == MARKERCLUSTER_INTEGRITY
+            and all((target / name).is_file() for name in MARKERCLUSTER_FILES))
+
+
+def fetch_markercluster(vendor_dir: Path = VENDOR_DIR, registry: str | None = None) -> Path:
+    """Download the pinned leaflet.markercluster tarball from the npm registry
+    (``NPM_CONFIG_REGISTRY`` or registry.npmjs.org) unless it is already
+    vendored; setup time only."""
+    if markercluster_ready(vendor_dir):
+        return markercluster_vendor(vendor_dir)
+    base = (registry or os.environ.get("NPM_CONFIG_REGISTRY") or NPM_REGISTRY).rstrip("/")
+    with urllib.request.urlopen(f"{base}/{MARKERCLUSTER_TARBALL}", timeout=60) as resp:
+        tarball = resp.read()
+    return extract_markercluster(tarball, vendor_dir)
+
+
+def ensure_static(static_dir: Path = STATIC_DIR, vendor_dir: Path = VENDOR_DIR) -> Path:
     """Copy the bundled assets into ``static_dir`` where missing or different.
 
     Each file is written beside its target and renamed over it, so a browser
     never receives a half-copied file. A ``.gitignore`` of ``*`` keeps the
-    copies out of git. Returns ``static_dir``.
+    copies out of git. Returns ``static_dir``. Raises :class:`MissingAssetError`
+    when the vendored leaflet.markercluster has not been fetched.
     """
-    for asset in bundled_assets():
+    if not markercluster_ready(vendor_dir):
+        raise MissingAssetError(
+            f"leaflet.markercluster {MARKERCLUSTER_VERSION} is missing from {markercluster_vendor(vendor_dir)}: "
+            "run `make setup` (or `python -m dashboard.assets --fetch`) once, with access to the npm registry")
+    for asset in bundled_assets(vendor_dir):
         if not asset.source.is_file():
-            raise FileNotFoundError(f"{asset.source}: missing from the installed xstatic package")
+            raise FileNotFoundError(f"{asset.source}: missing from the installed package")
         target = static_dir / asset.target
         if target.is_file() and filecmp.cmp(asset.source, target, shallow=False):
             continue
@@ -118,10 +228,33 @@ def map_css(base: str) -> list[tuple[str, str]]:
     return [("leaflet_css", f"{base}/{_leaflet_dir()}/leaflet.css")]
 
 
+def cluster_js(base: str) -> list[tuple[str, str]]:
+    return [("markerclusterjs", f"{base}/{_markercluster_dir()}/leaflet.markercluster.js")]
+
+
+def cluster_css(base: str) -> list[tuple[str, str]]:
+    return [
+        ("markerclustercss", f"{base}/{_markercluster_dir()}/MarkerCluster.css"),
+        ("markerclusterdefaultcss", f"{base}/{_markercluster_dir()}/MarkerCluster.Default.css"),
+    ]
+
+
+def heat_js(base: str) -> list[tuple[str, str]]:
+    return [("leaflet-heat.js", f"{base}/{_heat_dir()}/leaflet-heat.js")]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m dashboard.assets [DIR]``: generate the static files now."""
-    args = sys.argv[1:] if argv is None else argv
-    target = ensure_static(Path(args[0]) if args else STATIC_DIR)
+    """``python -m dashboard.assets [--fetch] [DIR]``: generate the static
+    files now; ``--fetch`` first downloads leaflet.markercluster if needed."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--fetch" in args:
+        args.remove("--fetch")
+        print(f"leaflet.markercluster {MARKERCLUSTER_VERSION} in {fetch_markercluster()}")
+    try:
+        target = ensure_static(Path(args[0]) if args else STATIC_DIR)
+    except MissingAssetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"map assets ready in {target}")
     return 0
 
