@@ -8,12 +8,14 @@ literals, bidi-isolated), and links are made only for http(s) URLs.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import folium
 import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
 
-from . import assets
+from . import assets, density
 from .data import resolved
 from .safe import escape_text, safe_url, text_html
 
@@ -125,14 +127,54 @@ def localize(m: folium.Map, base: str) -> folium.Map:
     return m
 
 
-def build_map(events: pd.DataFrame, asset_base: str | None = None) -> folium.Map:
+def build_map(events: pd.DataFrame, asset_base: str | None = None, mode: str = "markers",
+              all_events: pd.DataFrame | None = None, static_dir: Path | None = None,
+              version: object = None) -> folium.Map:
     """A folium Map of the resolved events in ``events`` (others are skipped),
-    fitted to them; the world when there are none."""
+    fitted to them; the world when there are none.
+
+    ``mode`` is how they are drawn (see :mod:`dashboard.density`): ``markers``
+    (a CircleMarker each), ``clusters`` (leaflet.markercluster over compact
+    data, popups built on click) or ``heat`` (Leaflet.heat); ``auto`` picks
+    markers or clusters by the number of events.
+
+    For clusters, the popup records of ``all_events`` (default ``events``; pass
+    the whole store so that filtering the map does not rewrite them) are written
+    once under ``static_dir/popups/`` (default: the served static folder), in a
+    folder named after ``version`` when given (see :func:`density.write_popups`)."""
     points = resolved(events) if len(events) else events
+    mode = density.resolve_mode(mode, len(points))
     (center, zoom) = WORLD_VIEW
     m = folium.Map(location=list(center), zoom_start=zoom, tiles="OpenStreetMap", control_scale=True)
-    localize(m, asset_base if asset_base is not None else assets.static_base_url())
+    base = asset_base if asset_base is not None else assets.static_base_url()
+    localize(m, base)
+    if mode == "markers" and len(points) <= density.FOLIUM_MARKERS_MAX:
+        _add_markers(m, points)
+        density.ReadySignal("markers", len(points)).add_to(m)
+    elif mode in ("markers", "clusters"):
+        clustered = mode == "clusters"
+        if clustered:
+            m.default_js = m.default_js + assets.cluster_js(base)
+            m.default_css = m.default_css + assets.cluster_css(base)
+        colors = [PRECISION_COLORS[p] for p in density.PRECISIONS] + [UNKNOWN_COLOR]
+        everything = events if all_events is None else all_events
+        key = density.write_popups(everything, (static_dir or assets.STATIC_DIR) / density.POPUP_FOLDER, version)
+        density.ClusterLayer(points, colors, density.popup_rows(points, everything),
+                             f"{base}/{density.POPUP_FOLDER}/{key}", clustered=clustered).add_to(m)
+    else:
+        m.default_js = m.default_js + assets.heat_js(base)
+        density.HeatLayer(points).add_to(m)
 
+    if len(points):
+        lats, lons = points["lat"].astype(float), points["lon"].astype(float)
+        m.fit_bounds([[lats.min(), lons.min()], [lats.max(), lons.max()]], padding=(30, 30), max_zoom=MAX_FIT_ZOOM)
+    by_precision = points["geo_precision"].value_counts().to_dict() if len(points) else {}
+    Legend(by_precision).add_to(m)
+    return m
+
+
+def _add_markers(m: folium.Map, points: pd.DataFrame) -> None:
+    """One CircleMarker per event, with its popup and tooltip."""
     layer = folium.FeatureGroup(name="events").add_to(m)
     for _, row in points.sort_values("date", kind="stable").iterrows():
         precision = str(row["geo_precision"])
@@ -149,10 +191,3 @@ def build_map(events: pd.DataFrame, asset_base: str | None = None) -> folium.Map
             popup=folium.Popup(popup_html(row), max_width=360),
             tooltip=folium.Tooltip(tooltip_html(row)),
         ).add_to(layer)
-
-    if len(points):
-        lats, lons = points["lat"].astype(float), points["lon"].astype(float)
-        m.fit_bounds([[lats.min(), lons.min()], [lats.max(), lons.max()]], padding=(30, 30), max_zoom=MAX_FIT_ZOOM)
-    by_precision = points["geo_precision"].value_counts().to_dict() if len(points) else {}
-    Legend(by_precision).add_to(m)
-    return m
