@@ -18,7 +18,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-from dashboard import assets, cache, data, detail, export, mapview, review, safe, upload  # noqa: E402
+from dashboard import assets, cache, data, density, detail, export, mapview, review, safe, upload  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
 from pipelines.errors import EventAtlasError  # noqa: E402
 
@@ -108,9 +108,20 @@ def timeline(events):
     return date_range(span) if span else (None, None)
 
 
-def map_panel(shown) -> None:
+def map_panel(shown, events=None, store=None) -> None:
+    """The map, drawn as markers, clusters or a heat map (see dashboard.density)."""
+    n_located = int(data.located(shown).sum()) if len(shown) else 0
+    choice = st.radio(
+        "Map", density.MODES, format_func=density.MODE_LABELS.get, horizontal=True, key="map_mode",
+        help=f"Auto: a marker per event up to {density.AUTO_MARKERS_MAX:,} events, clusters above.",
+    )
+    note = density.mode_note(choice, n_located)
+    if note:
+        st.caption(note)
+    version = (str(store), data.store_version(store)) if store is not None and events is not None else None
     st_folium(
-        mapview.build_map(shown, assets.static_base_url(st.get_option("server.baseUrlPath"))),
+        mapview.build_map(shown, assets.static_base_url(st.get_option("server.baseUrlPath")), mode=choice,
+                          all_events=events, version=version),
         key="event_map", height=520, use_container_width=True, returned_objects=[],
     )
 
@@ -165,7 +176,7 @@ def main() -> None:
 
     st.markdown(f"**{data.shown_label(counts.total, len(events))}** · "
                 f"{counts.resolved} on the map · {counts.unresolved} unresolved")
-    map_panel(shown)
+    map_panel(shown, events, settings.store)
     downloads_panel(shown, start, end)
     table_panel(shown)
     event_detail(events, shown, settings)
