@@ -1,0 +1,120 @@
+"""Density at scale in headless Chromium, offline: a 10,000-event store draws
+as clusters whose popups open (hostile text shown as text), and the heat map
+toggle draws Leaflet.heat; plugins come from the dashboard's static route."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from pipelines.config import PROJECT_ROOT
+from pipelines.schema import events_to_frame
+
+from .conftest import HOSTILE_SENTENCE, HOSTILE_SOURCE, SAMPLE_EVENTS, offline_page, running_dashboard
+
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+from synthetic_events import synthetic_events  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+N_SYNTHETIC = 10_000
+SHEBEKINO = (50.4, 36.89)  # the hostile event of SAMPLE_EVENTS
+
+
+@pytest.fixture(scope="module")
+def scale_url(tmp_path_factory, chromium_path):
+    store = tmp_path_factory.mktemp("scale") / "events.gpkg"
+    events_to_frame(synthetic_events(N_SYNTHETIC) + SAMPLE_EVENTS).to_file(store, driver="GPKG", layer="events")
+    with running_dashboard(store, store.with_suffix(".log")) as url:
+        yield url
+
+
+@pytest.fixture()
+def scale_page(browser, scale_url):
+    with offline_page(browser, scale_url) as pg:
+        yield pg
+
+
+def located_count() -> int:
+    frame = events_to_frame(synthetic_events(N_SYNTHETIC) + SAMPLE_EVENTS)
+    return int(frame["resolved"].sum())
+
+
+def ready(page, prefix: str, timeout: float = 45_000):
+    """The map frame once its layer says it is drawn (after the script run)."""
+    expect(page.get_by_text("shown of")).to_be_visible(timeout=timeout)
+    expect(page.locator('[data-test-script-state="notRunning"]')).to_have_count(1, timeout=timeout)
+    frame = page.frame_locator(MAP_FRAME)
+    body = frame.locator(f'body[data-ea-ready^="{prefix}"]')
+    expect(body).to_have_count(1, timeout=timeout)
+    return frame, body.get_attribute("data-ea-ready")
+
+
+def assert_clean(page) -> None:
+    assert page.log.errors() == [], page.log.errors()
+    assert page.log.dialogs == []
+    assert all(u.startswith("https://tile.openstreetmap.org/") for u in page.log.blocked), page.log.blocked
+
+
+def test_10k_events_draw_as_clusters_from_local_plugins(scale_page, screenshots):
+    page = scale_page
+    page.goto(page.base_url + "/")
+    frame, value = ready(page, "clusters:")
+    assert value == f"clusters:{located_count()}"
+    expect(frame.locator(".marker-cluster").first).to_be_visible(timeout=10_000)
+    sources = frame.locator("script[src]").evaluate_all("els => els.map(e => e.src)")
+    assert any(s.endswith("/app/static/leaflet.markercluster-1.5.3/leaflet.markercluster.js") for s in sources)
+    assert all(s.startswith(page.base_url + "/") for s in sources), sources
+    total = frame.locator("body").evaluate(
+        "() => window.eaDensity.group.getLayers().length")
+    assert total == located_count()
+    page.screenshot(path=str(screenshots / "scale-10k-clusters.png"), full_page=True)
+    assert_clean(page)
+
+
+def test_a_popup_inside_a_cluster_opens_and_shows_hostile_text_as_text(scale_page, screenshots):
+    page = scale_page
+    page.goto(page.base_url + "/")
+    frame, _ = ready(page, "clusters:")
+    # Zoom the cluster holding Shebekino apart, then click its marker as a person would.
+    frame.locator("body").evaluate("""(body, [lat, lon]) => new Promise(done => {
+        const group = window.eaDensity.group;
+        const layer = group.getLayers().find(l => {
+            const p = l.getLatLng(); return Math.abs(p.lat - lat) < 1e-6 && Math.abs(p.lng - lon) < 1e-6; });
+        group.zoomToShowLayer(layer, () => { layer.getElement().id = 'ea-target'; done(); });
+    })""", list(SHEBEKINO))
+    frame.locator("#ea-target").click(force=True)
+    popup = frame.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text("Shebekino", timeout=10_000)
+    text = popup.inner_text()
+    assert "<script>alert(1)</script><img src=x onerror=alert(2)>" in text
+    assert "${alert(3)} `tick` \\u done" in text
+    assert HOSTILE_SOURCE in text
+    assert popup.locator("script, img").count() == 0
+    assert popup.locator("a").count() == 0, "a javascript: URL became a link"
+    page.wait_for_timeout(400)  # any injected onerror would have fired
+    page.screenshot(path=str(screenshots / "scale-cluster-popup.png"))
+    assert_clean(page)
+
+
+def test_heat_map_toggle_draws_leaflet_heat(scale_page, screenshots):
+    page = scale_page
+    page.goto(page.base_url + "/")
+    ready(page, "clusters:")
+    page.get_by_text("Heat map", exact=True).click()
+    frame, value = ready(page, "heat:")
+    assert value == f"heat:{located_count()}"
+    expect(frame.locator("canvas.leaflet-heatmap-layer")).to_have_count(1)
+    assert frame.locator(".marker-cluster").count() == 0
+    sources = frame.locator("script[src]").evaluate_all("els => els.map(e => e.src)")
+    assert any(s.endswith("/app/static/leaflet-heat-folium-0.20.0/leaflet-heat.js") for s in sources)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshots / "scale-10k-heat.png"), full_page=True)
+    assert_clean(page)
+
+
+def test_hostile_sentence_constant_is_the_one_in_the_store():
+    assert any(e.sentence == HOSTILE_SENTENCE for e in SAMPLE_EVENTS)
