@@ -151,7 +151,7 @@ def test_hostile_strings_are_literal_text_in_the_detail_view(hpage, screenshots)
     page = hpage
     open_dashboard(page)
     page.get_by_text("Event details").click()
-    picker = page.locator('[data-testid="stSelectbox"] input[role="combobox"]')
+    picker = page.locator('.st-key-ea_pick [data-testid="stSelectbox"] input[role="combobox"]')
     cards: list[str] = []
     labels: list[str] = []
     focused = page.locator('[role="option"][data-focused="true"]')
@@ -184,7 +184,7 @@ def open_picker(page) -> None:
     """Open the event picker's list: a click, the keyboard or its button,
     whichever the combobox answers to in the state it is in."""
     listbox = page.get_by_role("listbox")
-    box = page.locator('[data-testid="stSelectbox"]')
+    box = page.locator('.st-key-ea_pick [data-testid="stSelectbox"]')
     for attempt in range(9):
         if listbox.count():
             break
