@@ -359,7 +359,7 @@ class ClusterLayer(_DataLayer):
     };
 {% if this.clustered %}
     var group = L.markerClusterGroup({
-        chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 60,
+        chunkedLoading: true, chunkInterval: 250, chunkDelay: 1, showCoverageOnHover: false, maxClusterRadius: 60,
         chunkProgress: function (done, total) { if (done === total) { ready(); } }
     });
     map.addLayer(group);
