@@ -35,6 +35,9 @@ MAX_CANDIDATE_BUTTONS = 8
 #: Zoom of the point-picking map: one pixel is about 25 m at 50° N.
 POINT_MAP_ZOOM = 12
 POINT_MAP_HEIGHT = 360
+#: Most events offered in the picker at once: every option is labelled and
+#: sent to the browser on each rerun, so 100,000 would cost seconds and MBs.
+PICK_LIMIT = 300
 
 #: Where the picker takes its events from: value → label (with a count).
 SCOPES = {
@@ -191,6 +194,17 @@ def queue_mask(events: pd.DataFrame) -> pd.Series:
     return ~located(events) & (events["review_status"].fillna("") == "")
 
 
+def find_rows(rows: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Rows whose id, place or mention contains ``text`` (case-insensitive)."""
+    text = text.strip()
+    if not text:
+        return rows
+    hit = pd.Series(False, index=rows.index)
+    for column in ("event_id", "place", "mention"):
+        hit |= rows[column].astype(str).str.contains(text, case=False, regex=False)
+    return rows.loc[hit]
+
+
 def scope_rows(events: pd.DataFrame, scope: str) -> pd.DataFrame:
     """The events the picker offers for ``scope`` (see :data:`SCOPES`), in the
     table's order."""
@@ -296,6 +310,13 @@ def pick_event(events: pd.DataFrame) -> pd.Series | None:
             st.info("Nothing to pick here: the review queue is empty." if scope == "queue"
                     else "Nothing to pick here.")
             return None
+        if len(rows) > PICK_LIMIT:
+            found = find_rows(rows, st.text_input(
+                "Find an event (id, place or mention)", key="ea_pick_find",
+                help=f"The list offers at most {PICK_LIMIT} events; type to narrow it."))
+            st.caption(f"{min(len(found), PICK_LIMIT):,} of {len(found):,} matching events offered"
+                       + (" — type more to narrow" if len(found) > PICK_LIMIT else ""))
+            rows = found.iloc[:PICK_LIMIT]
         by_id = {eid: i for i, eid in enumerate(rows["event_id"])}
         labels = {eid: pick_label(rows.iloc[i]) for eid, i in by_id.items()}
         chosen = st.selectbox("Event", list(by_id), format_func=lambda eid: labels.get(eid, eid),

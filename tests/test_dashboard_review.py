@@ -342,3 +342,17 @@ def test_hostile_candidates_and_history_are_inert_text(value):
                                          "changes": {"place": [value, value]}}])
     assert_inert(detail.history_html(row), value)
     assert "\n" not in review.pick_label(row)
+
+
+def test_find_rows_narrows_by_id_place_or_mention():
+    import pandas as pd
+
+    from dashboard.review import find_rows
+
+    rows = pd.DataFrame({"event_id": ["ab12cd34", "ff00ee11", "9e420bb7"],
+                         "place": ["Kozinka", "Kyiv", ""], "mention": ["Kozynka", "Kyiv", "Glotovo"]})
+    assert list(find_rows(rows, "koz")["event_id"]) == ["ab12cd34"]
+    assert list(find_rows(rows, "9E42")["event_id"]) == ["9e420bb7"]
+    assert list(find_rows(rows, "glotovo")["event_id"]) == ["9e420bb7"]
+    assert len(find_rows(rows, "  ")) == 3
+    assert find_rows(rows, "(.*").empty  # literal text, not a regex
