@@ -18,22 +18,10 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-from dashboard import assets, cache, data, density, detail, export, mapview, review, safe, upload  # noqa: E402
+from dashboard import assets, cache, charts, data, density, detail, export, filters, mapview, review, safe, upload  # noqa: E402
+from dashboard import timeline as playback  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
 from pipelines.errors import EventAtlasError  # noqa: E402
-
-
-def date_range(span: data.DateSpan):
-    """The timeline slider; (start, end) of the range it selects."""
-    if span.start == span.end:
-        st.caption(f"All events are dated {span.start.isoformat()}.")
-        return span.start, span.end
-    start, end = st.slider(
-        "Timeline", min_value=span.start, max_value=span.end,
-        value=(span.start, span.end), format="YYYY-MM-DD",
-        help="Events whose dates overlap this range (both ends included).",
-    )
-    return start, end
 
 
 def show_error(exc: Exception) -> None:
@@ -102,10 +90,26 @@ def review_panel(row, shown, settings: Settings) -> None:
                  assets.static_base_url(st.get_option("server.baseUrlPath")))
 
 
-def timeline(events):
-    """The date range on screen: (start, end), or (None, None) when undated."""
+def filters_panel(events, box) -> filters.EventFilter:
+    """The sidebar's filters (seeded once from the URL); no dates."""
+    filters.seed_from_url()
+    return filters.widgets(events, container=box)
+
+
+def timeline(events, filtered, view) -> filters.ViewState:
+    """The range slider, the playback day and the strip of event intervals:
+    what is on screen, as a ViewState."""
     span = data.date_span(events)
-    return date_range(span) if span else (None, None)
+    if span is None:
+        return filters.ViewState(**view.as_kwargs(), **playback.playback_state())
+    start, end, day = playback.controls(span.start, span.end)
+    state = filters.ViewState(**{**view.as_kwargs(), "start": start, "end": end, "day": day},
+                              **playback.playback_state())
+    if span.start < span.end:
+        strip = charts.strip_chart(playback.interval_frame(filtered), span.start, span.end, state.shown_range())
+        st.altair_chart(strip, use_container_width=True, height=charts.frame_height(strip))
+    st.caption(playback.caption(state))
+    return state
 
 
 def map_panel(shown, events=None, store=None) -> None:
@@ -126,15 +130,32 @@ def map_panel(shown, events=None, store=None) -> None:
     )
 
 
-def downloads_panel(shown, start, end) -> None:
-    st.download_button(
-        "Download GeoJSON", data=export.geojson_bytes(shown, start, end),
-        file_name=export.file_name(start, end), mime=export.MIME, on_click="ignore",
-    )
+def downloads_panel(shown, state, store) -> None:
+    """Exactly the events on screen, with their provenance; built when pressed."""
+    kw = {"filters": state.shown_filter(), "store": data.store_label(store), "url_query": filters.to_query(state)}
+    start, end = state.shown_range()
+    cols = st.columns(3)
+    cols[0].download_button("Download GeoJSON", data=lambda: export.geojson_bytes(shown, **kw),
+                            file_name=export.file_name(start, end), mime=export.MIME, on_click="ignore")
+    cols[1].download_button("Download CSV", data=lambda: export.csv_bytes(shown, **kw),
+                            file_name=export.file_name(start, end, "csv"), mime=export.CSV_MIME, on_click="ignore")
+    cols[2].download_button("Download GeoPackage", data=lambda: export.gpkg_bytes(shown, **kw),
+                            file_name=export.file_name(start, end, "gpkg"), mime=export.GPKG_MIME,
+                            on_click="ignore", disabled=not len(shown))
+
+
+def charts_panel(filtered, shown, state) -> None:
+    """Events per day (click a bar: that day) and the top places on screen."""
+    left, right = st.columns([3, 2])
+    per_day = charts.per_day_chart(filtered, state.shown_range())
+    left.altair_chart(per_day, use_container_width=True, height=charts.frame_height(per_day), key=playback.CHART, on_select=playback.narrow_to_clicked_day,
+                      selection_mode=charts.DAY_SELECTION)
+    right.altair_chart(charts.top_places_chart(shown), use_container_width=True)
 
 
 def table_panel(shown) -> None:
-    st.dataframe(data.table_frame(shown), hide_index=True)
+    with st.container(key="events_table"):
+        st.dataframe(data.table_frame(shown), hide_index=True)
 
 
 def review_queue(shown, counts) -> None:
@@ -159,6 +180,7 @@ def main() -> None:
                    "run from the repository root, where .streamlit/config.toml turns it on.")
     settings = Settings.from_env()
     store = settings.store
+    filter_box = st.sidebar.container()
     add_article(settings)
     try:
         events = cache.events_frame(store, data.store_version(store))
@@ -170,17 +192,30 @@ def main() -> None:
                 "`python -m pipelines ingest geodata/examples` (or your own articles) to fill the store "
                 f"{safe.markdown_text(store)}, then reload this page.")
         return
-    start, end = timeline(events)
-    shown = data.filter_dates(events, start, end)
+    view = filters_panel(events, filter_box)
+    playback.playback_controls(data.date_span(events))
+    st.fragment(screen, run_every=playback.interval())(events, filters.apply_filters(events, view), view, settings)
+
+
+def screen(events, filtered, view, settings: Settings) -> None:
+    """Everything that follows the timeline. While playing, only this reruns."""
+    state = timeline(events, filtered, view)
+    shown = filters.apply_filters(filtered, state)
     counts = data.counts(shown)
 
     st.markdown(f"**{data.shown_label(counts.total, len(events))}** · "
                 f"{counts.resolved} on the map · {counts.unresolved} unresolved")
-    map_panel(shown, events, settings.store)
-    downloads_panel(shown, start, end)
+    if not (playback.is_playing() and playback.playing_map(
+            shown, filters.apply_filters(filtered, state.filter()),
+            assets.static_base_url(st.get_option("server.baseUrlPath")))):
+        map_panel(shown, events, settings.store)
+    charts_panel(filtered, shown, state)
+    downloads_panel(shown, state, settings.store)
     table_panel(shown)
     event_detail(events, shown, settings)
     review_queue(shown, counts)
+    filters.write_url(state)
+    playback.stop_timer_when_done()
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ def strip_chart(intervals: pd.DataFrame, first: date, last: date,
     band["stop"] = band["stop"].dt.strftime("%Y-%m-%d")
     scale = alt.Scale(domain=[first.isoformat(), (pd.Timestamp(last) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")])
     lanes = max(1, intervals["date_precision"].nunique()) if len(intervals) else 1
-    height = 24 * lanes
+    height = 26 * lanes + 14
     shade = alt.Chart(band).mark_rect(color="#f2c14e", opacity=0.35).encode(
         x=alt.X("start:T", scale=scale, title=None, axis=alt.Axis(format="%d %b %Y", labelAngle=0)),
         x2="stop:T").properties(height=height)

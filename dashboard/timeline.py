@@ -38,6 +38,8 @@ _STEPPED_AT = "_play_stepped_at"
 _LAST_RANGE = "_play_last_range"
 _WAS_PLAYING = "_play_was_playing"
 _SPAN = "_play_span"
+#: Key of the map panel's mode radio (dashboard.app.map_panel).
+MAP_MODE = "map_mode"
 #: Key of the per-day chart (its selection narrows the range).
 CHART = "per_day_chart"
 
@@ -285,9 +287,16 @@ def playing_map(shown: pd.DataFrame, context: pd.DataFrame, asset_base: str, *, 
     from . import density, mapview
     from .data import located
 
+    import streamlit as st
+
     n_context = int(located(context).sum()) if len(context) else 0
-    if n_context > density.AUTO_MARKERS_MAX:
-        return False
+    choice = st.session_state.get(MAP_MODE, "auto")
+    if density.resolve_mode(choice, n_context) != "markers":
+        return False  # clusters or heat map: drawn as usual
+    if MAP_MODE in st.session_state:  # keep the map panel's choice while its radio is not drawn
+        st.session_state[MAP_MODE] = st.session_state[MAP_MODE]
+    st.caption(f"Map: {density.MODE_LABELS.get(choice, choice)} · while playing, only the markers change "
+               "(the map keeps its zoom and position).")
     base = mapview.build_map(context, asset_base, mode="markers")
     for name, child in list(base._children.items()):
         if isinstance(child, folium.FeatureGroup):

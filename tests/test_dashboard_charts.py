@@ -65,7 +65,7 @@ def test_charts_build_valid_specs_with_a_day_selection():
     assert charts.frame_height(charts.per_day_chart(EVENTS)) == 220 + 60 + 70
     lanes = timeline.interval_frame(EVENTS)["date_precision"].nunique()
     assert charts.frame_height(charts.strip_chart(timeline.interval_frame(EVENTS), date(2023, 1, 1),
-                                                  date(2023, 12, 31), (None, None))) == 24 * lanes + 60
+                                                  date(2023, 12, 31), (None, None))) == 26 * lanes + 14 + 60
 
 
 def test_a_click_on_a_bar_reads_as_a_day():
