@@ -46,7 +46,7 @@ def main() -> int:
         size = sum(len(d["text"]) for d in gold) / len(gold)
         print(f"\n{name}: {len(gold)} documents (mean {size / 1000:.1f} kB), "
               f"{len(gold) / elapsed:.0f} documents/s on one core")
-        for kinds in (("place", "country", "demonym"), ("place", "country")):
+        for kinds in (("place", "country", "qualifier"), ("place", "country", "demonym", "qualifier"), ("place", "country")):
             s = Scores()
             for d in gold:
                 score_document(d["toponyms"], [m for m in predicted[d["id"]] if m["kind"] in kinds], s)

@@ -154,8 +154,14 @@ def charts_panel(filtered, shown, state) -> None:
 
 
 def table_panel(shown) -> None:
+    """The events table, a page at a time (100,000 rows in one grid would be
+    tens of MB sent to the browser on every rerun)."""
     with st.container(key="events_table"):
-        st.dataframe(data.table_frame(shown), hide_index=True)
+        pages = density.page_count(len(shown))
+        page = st.number_input("Table page", min_value=1, max_value=pages, value=1, step=1,
+                               key="table_page") if pages > 1 else 1
+        st.caption(density.page_label(len(shown), page))
+        st.dataframe(data.table_frame(density.page_of(data.table_order(shown), page)), hide_index=True)
 
 
 def review_queue(shown, counts) -> None:

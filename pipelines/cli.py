@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     verdict.add_argument("--reopen", dest="verdict", action="store_const", const="",
                          help="clear the review: the next re-ingest may update the event again")
     where = review.add_mutually_exclusive_group()
-    where.add_argument("--candidate", type=int, metavar="N", help="move to alternative N of the event's candidates (0 = first; --show lists them)")
+    where.add_argument("--candidate", type=int, metavar="N",
+                       help="move to alternative N of the event's candidates (1 = first, as the dashboard numbers them; --show lists them)")
     where.add_argument("--move", metavar="LAT,LON", help="move to this point, e.g. 50.43,35.72")
     review.add_argument("--name", help="place name for --move (default: keep the current one)")
     review.add_argument("--date", type=_iso_date, help="corrected date YYYY-MM-DD")
@@ -117,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="score the geoparser (or --pred) against a gold corpus")
     evaluate.add_argument("gold", type=Path, metavar="GOLD.jsonl")
     evaluate.add_argument("--pred", type=Path, metavar="PRED.jsonl", help="score these predictions instead of running the geoparser")
-    evaluate.add_argument("--kinds", default="place,country",
-                          help="mention kinds scored as toponyms (default place,country; add demonym for "
-                               "corpora that annotate 'Turkish' as Turkey)")
+    evaluate.add_argument("--kinds", default="place,country,qualifier",
+                          help="mention kinds scored as toponyms (default place,country,qualifier — a place named inside an "
+                               "organisation or facility name; add demonym for corpora that annotate 'Turkish' as Turkey)")
     evaluate.add_argument("--errors", type=Path, metavar="OUT.jsonl", help="write every miss and wrong resolution here")
 
     importer = sub.add_parser("import", help="add the events of a GeoJSON file (an export or hand-made) to the store")
@@ -371,6 +372,15 @@ def _point(value: str) -> tuple[float, float]:
         raise InputError(f"--move {value!r}: give LAT,LON in decimal degrees, e.g. 50.43,35.72") from None
 
 
+def _candidate_index(number: int | None) -> int | None:
+    """--candidate counts from 1, as the dashboard does; the review API from 0."""
+    if number is None:
+        return None
+    if number < 1:
+        raise InputError(f"--candidate {number}: candidates are numbered from 1")
+    return number - 1
+
+
 def cmd_review(args, settings: Settings) -> int:
     import getpass
 
@@ -386,7 +396,7 @@ def cmd_review(args, settings: Settings) -> int:
                          ensure_ascii=False, indent=2, default=str))
         return 0
     action = ReviewAction(
-        verdict=args.verdict, candidate=args.candidate,
+        verdict=args.verdict, candidate=_candidate_index(args.candidate),
         point=_point(args.move) if args.move else None, place=args.name,
         date=args.date, date_end=args.date_end, note=args.note,
     )

@@ -157,3 +157,17 @@ def test_review_cli_moves_an_event_and_refuses_bad_input(tmp_path):
     assert ok.returncode == 0, ok.stderr
     row = read_events(str(store)).query(f"event_id == '{kozinka['event_id']}'").iloc[0]
     assert (row["lat"], row["lon"], row["reviewed_by"], row["review_status"]) == (50.47, 35.61, "dana", "corrected")
+
+
+def test_review_cli_numbers_candidates_from_one(tmp_path):
+    from pipelines.store import ingest_events
+
+    store = tmp_path / "events.gpkg"
+    event = _event("Kozinka", candidates=[ALTERNATIVE])
+    ingest_events(str(store), events_to_frame([event]), ["a1"])
+    zero = run_cli("review", event.event_id, "--candidate", "0", "--store", str(store))
+    assert zero.returncode == 2 and "numbered from 1" in zero.stderr
+    one = run_cli("review", event.event_id, "--candidate", "1", "--by", "dana", "--store", str(store))
+    assert one.returncode == 0, one.stderr
+    row = read_events(str(store)).iloc[0]
+    assert (row["lat"], row["lon"], row["admin1"]) == (52.52, 39.33, "Lipetsk Oblast")
