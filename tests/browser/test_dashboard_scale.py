@@ -80,11 +80,19 @@ def test_a_popup_inside_a_cluster_opens_and_shows_hostile_text_as_text(scale_pag
     page.goto(page.base_url + "/")
     frame, _ = ready(page, "clusters:")
     # Zoom the cluster holding Shebekino apart, then click its marker as a person would.
-    frame.locator("body").evaluate("""(body, [lat, lon]) => new Promise(done => {
+    # zoomToShowLayer's callback waits for an animation that a loaded machine can
+    # miss: also poll for the marker's element, and fail (not hang) after 20 s.
+    frame.locator("body").evaluate("""(body, [lat, lon]) => new Promise((done, fail) => {
         const group = window.eaDensity.group;
         const layer = group.getLayers().find(l => {
             const p = l.getLatLng(); return Math.abs(p.lat - lat) < 1e-6 && Math.abs(p.lng - lon) < 1e-6; });
-        group.zoomToShowLayer(layer, () => { layer.getElement().id = 'ea-target'; done(); });
+        const started = Date.now();
+        const mark = () => { const el = layer.getElement(); if (el) { el.id = 'ea-target'; done(); return true; } return false; };
+        group.zoomToShowLayer(layer, mark);
+        const poll = setInterval(() => {
+            if (mark()) { clearInterval(poll); }
+            else if (Date.now() - started > 20000) { clearInterval(poll); fail(new Error('marker never shown')); }
+        }, 100);
     })""", list(SHEBEKINO))
     frame.locator("#ea-target").click(force=True)
     popup = frame.locator(".leaflet-popup-content")
