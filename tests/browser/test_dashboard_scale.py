@@ -80,6 +80,13 @@ def test_a_popup_inside_a_cluster_opens_and_shows_hostile_text_as_text(scale_pag
     page.goto(page.base_url + "/")
     frame, _ = ready(page, "clusters:")
     # Zoom the cluster holding Shebekino apart, then click its marker as a person would.
+    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    # Clusters load in chunks: zoom only once every marker is in the group.
+    for _ in range(200):
+        if frame.locator("body").evaluate("() => window.eaDensity.group.getLayers().length") == located_count():
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(500)
     # zoomToShowLayer's callback waits for an animation that a loaded machine can
     # miss: also poll for the marker's element, and fail (not hang) after 20 s.
     frame.locator("body").evaluate("""(body, [lat, lon]) => new Promise((done, fail) => {
