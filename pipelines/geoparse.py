@@ -263,13 +263,15 @@ class Geoparser:
                 person.add(i)
         return person, surnames
 
-    def _split_hyphens(self, tokens: list[Token]) -> list[Token]:
+    def _split_hyphens(self, text: str, tokens: list[Token]) -> list[Token]:
         """"Atlanta-area", "Albany-based", "Washington-Moscow", "D-Columbus": a
         hyphenated word the gazetteer does not know whole is split when it starts
-        with a place name or a party letter ("Gora-Podol" stays whole)."""
+        with a place name or a party letter ("Gora-Podol" stays whole, and so does
+        any name after "village of": "the village of Zhuravlyovka-Nizhnyaya")."""
         out: list[Token] = []
-        for tok in tokens:
-            if "-" not in tok.text or not tok.capitalised or self.index.has_key(name_key(_strip_possessive(tok.text))):
+        for index, tok in enumerate(tokens):
+            if "-" not in tok.text or not tok.capitalised or self.index.has_key(name_key(_strip_possessive(tok.text))) \
+                    or self._after_settlement_word(text, tokens, index):
                 out.append(tok)
                 continue
             parts, pos = [], tok.start
@@ -286,7 +288,7 @@ class Geoparser:
         return out
 
     def recognise(self, text: str) -> list[Mention]:
-        tokens = self._split_hyphens(tokenize(text))
+        tokens = self._split_hyphens(text, tokenize(text))
         person, _ = self._person_spans(text, tokens)
         words = common_words()
         mentions: list[Mention] = []

@@ -145,3 +145,12 @@ def test_names_that_lie_together_pick_each_other(geoparser):
 def test_a_country_or_state_name_is_not_a_town_alias(geoparser, text, name, lat, lon, km):
     m = [m for m in geoparser.parse(text) if m.text == name][-1]
     assert haversine_km(m.place.lat, m.place.lon, lat, lon) < km
+
+
+def test_a_hyphenated_name_after_village_of_stays_whole(geoparser):
+    """Splitting "Atlanta-area" must not cut an unknown village's name in two
+    (and resolve its second half to a place 1,500 km away)."""
+    text = "Shelling hit the village of Zhuravlyovka-Nizhnyaya in Belgorod Oblast on 22 May 2023."
+    mentions = [m for m in geoparser.parse(text) if m.kind == "place"]
+    assert [m.text for m in mentions][:1] == ["Zhuravlyovka-Nizhnyaya"]
+    assert mentions[0].place is None  # kept, unresolved: not "Nizhnyaya" somewhere in the Urals
