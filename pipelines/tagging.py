@@ -371,7 +371,8 @@ class Tagger:
             name = _LEADING_STOP.sub("", m.group(1)).strip()
             if name and name[0].isupper() and not name.lower().startswith(("on ", "in ")):
                 actor = self.lookup(name)
-                return [self.claimant_name(actor) if actor else name]
+                if actor or not _common_word(name):
+                    return [self.claimant_name(actor) if actor else name]
         return None
 
     def _after(self, text: str, verb_end: int, spans: list[ActorSpan]) -> list[str] | None:
@@ -382,7 +383,8 @@ class Tagger:
         if m:
             name = m.group(1).strip().rstrip(".")
             actor = self.lookup(name)
-            return [self.claimant_name(actor) if actor else name]
+            if actor or not _common_word(name):
+                return [self.claimant_name(actor) if actor else name]
         return None
 
     # sentences and events ---------------------------------------------------
@@ -469,3 +471,11 @@ def _trie_regex(node: dict) -> str:
 @lru_cache(maxsize=4)
 def default_tagger(path: str = str(ACTORS_CSV)) -> Tagger:
     return Tagger(load_actors(Path(path)))
+
+
+def _common_word(name: str) -> bool:
+    """"Rival claims over Bakhmut": one capitalised dictionary word is not a
+    speaker (a headline's first word, a noun before "claims")."""
+    from .geoparse import common_words
+
+    return " " not in name.strip() and name.strip().lower() in common_words()

@@ -236,3 +236,11 @@ def test_tagging_leaves_event_ids_unchanged(seed_events):
     frame = events_to_frame(events)
     assert list(frame.columns) == [*EVENT_COLUMNS, "geometry"]
     assert set(frame["claim_stance"]) <= {"asserts", "denies", ""}
+
+
+def test_a_dictionary_word_before_claims_is_not_a_claimant():
+    from pipelines.tagging import default_tagger
+
+    tagger = default_tagger()
+    assert tagger.tag_sentence("Rival claims over Bakhmut", 0).claims == ()
+    assert [c.claimant for c in tagger.tag_sentence("Wagner claims full control of Bakhmut", 0).claims] == ["Wagner Group"]
