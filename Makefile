@@ -42,6 +42,7 @@ bench: setup
 	$(PY) bench/bench_geoparser.py
 	$(PY) bench/bench_reliability.py
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_store.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "artifacts" / "reliability-figures.json"
-SUITES = ["tests/reliability", "tests/browser", "-k", "not dashboard_browser or hostile"]
+SUITES = ["tests/reliability", "tests/browser/test_dashboard_hostile.py", "tests/test_dashboard_safe.py"]
 
 
 def main() -> int:
