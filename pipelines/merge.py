@@ -25,7 +25,7 @@ import pandas as pd
 
 from .schema import conform
 
-__all__ = ["MergeResult", "merge_reingest", "merge_append"]
+__all__ = ["MergeResult", "WriteCounts", "merge_reingest", "merge_append"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,25 @@ class MergeResult:
     @property
     def changed(self) -> bool:
         return self.added > 0 or self.superseded > 0
+
+
+@dataclass
+class WriteCounts:
+    """What ingests report about their writes, summed over one or more batches."""
+
+    added: int = 0
+    already_stored: int = 0
+    unresolved: int = 0
+    superseded: int = 0
+    reviewed_kept: int = 0
+    total_in_store: int = 0
+
+    def count_write(self, written: MergeResult) -> None:
+        self.added += written.added
+        self.already_stored += written.already_stored
+        self.superseded += written.superseded
+        self.reviewed_kept += written.reviewed_kept
+        self.total_in_store = written.stored_total
 
 
 def _mention_keys(mentions: Iterable[str]) -> set[str]:

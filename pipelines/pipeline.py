@@ -17,17 +17,12 @@ from .gazetteer import open_gazetteer
 from .gazetteer.geocoder import GazetteerGeocoder
 from .geoparse import Geoparser
 from .schema import article_id_for, events_to_frame
+from .merge import WriteCounts
 from .store import ingest_events
 
 @dataclass
-class IngestReport:
+class IngestReport(WriteCounts):
     files: int = 0
-    added: int = 0
-    already_stored: int = 0
-    unresolved: int = 0
-    superseded: int = 0
-    reviewed_kept: int = 0
-    total_in_store: int = 0
     per_file: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -62,11 +57,7 @@ class Pipeline:
             report.per_file.append((article.path or article.source, len(result.events)))
         written = ingest_events(store or self.settings.store, events_to_frame(all_events),
                                 {article_id_for(a.text) for a in articles})
-        report.added = written.added
-        report.already_stored = written.already_stored
-        report.superseded = written.superseded
-        report.reviewed_kept = written.reviewed_kept
-        report.total_in_store = written.stored_total
+        report.count_write(written)
         return report
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Iterator, Protocol
 from ..articles import (HTML_SUFFIXES, TEXT_SUFFIXES, Article, decode_text, list_article_files, parse_article,
                         read_article)
 from ..errors import EventAtlasError, InputError
+from ..merge import WriteCounts
 from ..schema import article_id_for, events_to_frame
 from .errors import SourceError
 from .feeds import parse_feed
@@ -220,15 +221,9 @@ class LocalExecutor:
 # -- 3. writing (client) -------------------------------------------------------
 
 @dataclass
-class SourceReport:
+class SourceReport(WriteCounts):
     items: int = 0
     articles: int = 0
-    added: int = 0
-    already_stored: int = 0
-    unresolved: int = 0
-    superseded: int = 0
-    reviewed_kept: int = 0
-    total_in_store: int = 0
     writes: int = 0
     seconds: float = 0.0
     failed: list[str] = field(default_factory=list)
@@ -263,11 +258,7 @@ class SourceIngest:
         def flush() -> None:
             events = [e for r in pending for e in r.events]
             written = ingest_events(self.store, events_to_frame(events), {r.article_id for r in pending})
-            report.added += written.added
-            report.already_stored += written.already_stored
-            report.superseded += written.superseded
-            report.reviewed_kept += written.reviewed_kept
-            report.total_in_store = written.stored_total
+            report.count_write(written)
             report.writes += 1
             if self.registry is not None:
                 self.registry.mark((plan.items[r.index].keys, r.article_id, plan.items[r.index].feed)
