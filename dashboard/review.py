@@ -26,7 +26,7 @@ import pandas as pd
 from pipelines.review import ReviewAction, country_name
 
 from .data import located, table_order
-from .detail import event_label
+from .detail import MAX_LABEL
 from .safe import escape_text, is_missing, text_html
 
 EARTH_RADIUS_KM = 6371.0088
@@ -45,7 +45,7 @@ SCOPES = {
     "queue": "review queue (unresolved, not reviewed)",
     "unreviewed": "not reviewed yet",
 }
-STATUS_MARKS = {"": "·", "accepted": "✓", "rejected": "✗", "corrected": "✎"}
+STATUS_MARKS = {"accepted": "✓", "rejected": "✗", "corrected": "✎"}
 
 
 # -- pure ---------------------------------------------------------------------
@@ -182,10 +182,18 @@ def status_text(row: pd.Series) -> str:
 
 
 def pick_label(row: pd.Series) -> str:
-    """The picker's line for one event: a status mark, then date · place · source."""
-    mark = STATUS_MARKS.get(_text(row.get("review_status")), "·")
+    """The picker's line for one event: a status mark for reviewed events, then
+    date · place · source, leaving out empty fields (an empty field or an
+    unreviewed event made the line start with a stray "· ")."""
+    status = _text(row.get("review_status"))
+    mark = STATUS_MARKS.get(status, "?") + " " if status else ""
+    place = _text(row.get("place")) or _text(row.get("mention")) or "(no place)"
+    parts = [" ".join(v.split()) for v in (_text(row.get("date")), place, _text(row.get("source")))]
+    label = " · ".join(p for p in parts if p)
+    if len(label) > MAX_LABEL:
+        label = label[: MAX_LABEL - 1] + "…"
     where = "" if is_located(row) else " (unresolved)"
-    return f"{mark} {event_label(row)}{where}"
+    return f"{mark}{label}{where}"
 
 
 def queue_mask(events: pd.DataFrame) -> pd.Series:

@@ -108,7 +108,7 @@ def test_status_and_pick_labels():
     events = frame()
     row = row_of(events, KOZINKA)
     assert review.status_text(row) == "not reviewed"
-    assert review.pick_label(row).startswith("· 2023-05-22 · Kozinka · Raid report")
+    assert review.pick_label(row).startswith("2023-05-22 · Kozinka · Raid report")
     assert review.pick_label(row_of(events, GLOTOVO)).endswith("(unresolved)")
     done = row_of(apply_review(events, KOZINKA.event_id, ReviewAction(verdict="rejected"), by="Ann",
                                at=pd.Timestamp("2023-06-01T10:00:00Z").to_pydatetime()), KOZINKA)
