@@ -19,10 +19,10 @@ The density modes (see :mod:`dashboard.density`) need two Leaflet plugins:
 
 - Leaflet.heat, which folium ships in its wheel (``folium/templates/
   leaflet_heat.min.js``; folium's own HeatMap would load it from jsdelivr);
-- leaflet.markercluster, which no installed package ships. ``make setup``
+- supercluster (the clusters), which no installed package ships. ``make setup``
   (``python -m dashboard.assets --fetch``) downloads the pinned npm tarball
   from the npm registry once, checks it against the sha512 integrity pinned
-  below (from the registry's metadata), and extracts its ``dist/`` JS and CSS
+  below (from the registry's metadata), and extracts its ``dist/`` JS
   into ``dashboard/vendor/`` (git-ignored). Nothing is fetched at run time or
   by the tests: when the files are missing, :func:`ensure_static` fails with
   a message saying to run ``make setup``.
@@ -56,15 +56,38 @@ STATIC_ROUTE = "app/static"
 #: Third-party files fetched at setup time (``--fetch``), never committed.
 VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
 
-#: leaflet.markercluster, pinned: version, tarball and the registry's integrity
-#: (``npm view leaflet.markercluster@1.5.3 dist.integrity``).
-MARKERCLUSTER_VERSION = "1.5.3"
-MARKERCLUSTER_TARBALL = "leaflet.markercluster/-/leaflet.markercluster-1.5.3.tgz"
-MARKERCLUSTER_INTEGRITY = (
-    "sha512-vPTw/Bndq7eQHjLBVlWpnGeLa3t+3zGiuM7fJwCkiMFq+nmRuG3RI3f7f4N4TDX7T4NpbAXpR2+NTRSEGfCSeA=="
-)
-MARKERCLUSTER_FILES = ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css")
 NPM_REGISTRY = "https://registry.npmjs.org"
+
+
+@dataclass(frozen=True)
+class NpmPackage:
+    """A pinned npm release whose ``package/``-relative ``files`` are vendored:
+    version and the registry's integrity (``npm view NAME@VERSION dist.integrity``)."""
+
+    name: str
+    version: str
+    integrity: str
+    files: tuple[str, ...]
+
+    @property
+    def tarball(self) -> str:
+        return f"{self.name}/-/{self.name.rsplit('/', 1)[-1]}-{self.version}.tgz"
+
+    @property
+    def folder(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+#: supercluster (with kdbush bundled in its UMD build): clusters 100,000 points
+#: in ~0.2 s and returns only the clusters of the view, so the browser draws
+#: tens of markers instead of building 100,000 (leaflet.markercluster did).
+SUPERCLUSTER = NpmPackage(
+    "supercluster", "8.0.1",
+    "sha512-IiOea5kJ9iqzD2t7QJq/cREyLHTtSmUT6gQsweojg9WH2sYJqZK9SswTu6jrscO6D1G5v5vYZ9ru/eq85lXeZQ==",
+    ("dist/supercluster.min.js",),
+)
+#: Every package ``--fetch`` vendors.
+NPM_PACKAGES = (SUPERCLUSTER,)
 
 
 class MissingAssetError(FileNotFoundError):
@@ -87,16 +110,12 @@ def _jquery_dir() -> str:
     return f"jquery-{xs_jquery.VERSION}"
 
 
-def _markercluster_dir() -> str:
-    return f"leaflet.markercluster-{MARKERCLUSTER_VERSION}"
-
-
 def _heat_dir() -> str:
     return f"leaflet-heat-folium-{folium.__version__}"
 
 
-def markercluster_vendor(vendor_dir: Path = VENDOR_DIR) -> Path:
-    return vendor_dir / _markercluster_dir()
+def npm_vendor(package: NpmPackage = SUPERCLUSTER, vendor_dir: Path = VENDOR_DIR) -> Path:
+    return vendor_dir / package.folder
 
 
 def bundled_assets(vendor_dir: Path = VENDOR_DIR) -> list[Asset]:
@@ -115,8 +134,9 @@ def bundled_assets(vendor_dir: Path = VENDOR_DIR) -> list[Asset]:
     files.append(Asset(jquery / "jquery.min.js", f"{_jquery_dir()}/jquery.min.js"))
     heat = Path(folium.__file__).resolve().parent / "templates" / "leaflet_heat.min.js"
     files.append(Asset(heat, f"{_heat_dir()}/leaflet-heat.js"))
-    cluster = markercluster_vendor(vendor_dir)
-    files += [Asset(cluster / name, f"{_markercluster_dir()}/{name}") for name in MARKERCLUSTER_FILES]
+    for package in NPM_PACKAGES:
+        files += [Asset(npm_vendor(package, vendor_dir) / Path(name).name, f"{package.folder}/{Path(name).name}")
+                  for name in package.files]
     return files
 
 
@@ -124,13 +144,13 @@ def _integrity(data: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode("ascii")
 
 
-def extract_markercluster(tarball: bytes, vendor_dir: Path = VENDOR_DIR) -> Path:
-    """Check ``tarball`` against the pinned integrity and extract the plugin's
-    dist files into ``vendor_dir`` (written aside, renamed into place)."""
+def extract_npm(package: NpmPackage, tarball: bytes, vendor_dir: Path = VENDOR_DIR) -> Path:
+    """Check ``tarball`` against the package's pinned integrity and extract its
+    files into ``vendor_dir`` (written aside, renamed into place)."""
     found = _integrity(tarball)
-    if found != MARKERCLUSTER_INTEGRITY:
-        raise ValueError(f"leaflet.markercluster tarball integrity {found} != pinned {MARKERCLUSTER_INTEGRITY}")
-    target = markercluster_vendor(vendor_dir)
+    if found != package.integrity:
+        raise ValueError(f"{package.name} tarball integrity {found} != pinned {package.integrity}")
+    target = npm_vendor(package, vendor_dir)
     vendor_dir.mkdir(parents=True, exist_ok=True)
     ignore = vendor_dir / ".gitignore"
     if not ignore.is_file():
@@ -139,12 +159,12 @@ def extract_markercluster(tarball: bytes, vendor_dir: Path = VENDOR_DIR) -> Path
     os.chmod(staging, 0o755)
     try:
         with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as tar:
-            for name in MARKERCLUSTER_FILES:
-                member = tar.getmember(f"package/dist/{name}")
+            for name in package.files:
+                member = tar.getmember(f"package/{name}")
                 if not member.isfile():
                     raise ValueError(f"{member.name} is not a file in the tarball")
-                (staging / name).write_bytes(tar.extractfile(member).read())
-        (staging / "INTEGRITY").write_text(MARKERCLUSTER_INTEGRITY + "\n")
+                (staging / Path(name).name).write_bytes(tar.extractfile(member).read())
+        (staging / "INTEGRITY").write_text(package.integrity + "\n")
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)
@@ -154,24 +174,29 @@ def extract_markercluster(tarball: bytes, vendor_dir: Path = VENDOR_DIR) -> Path
     return target
 
 
-def markercluster_ready(vendor_dir: Path = VENDOR_DIR) -> bool:
-    """True when the vendored plugin is there and came from the pinned tarball."""
-    target = markercluster_vendor(vendor_dir)
+def npm_ready(package: NpmPackage = SUPERCLUSTER, vendor_dir: Path = VENDOR_DIR) -> bool:
+    """True when the vendored package is there and came from the pinned tarball."""
+    target = npm_vendor(package, vendor_dir)
     stamp = target / "INTEGRITY"
-    return (stamp.is_file() and stamp.read_text().strip() == MARKERCLUSTER_INTEGRITY
-            and all((target / name).is_file() for name in MARKERCLUSTER_FILES))
+    return (stamp.is_file() and stamp.read_text().strip() == package.integrity
+            and all((target / Path(name).name).is_file() for name in package.files))
 
 
-def fetch_markercluster(vendor_dir: Path = VENDOR_DIR, registry: str | None = None) -> Path:
-    """Download the pinned leaflet.markercluster tarball from the npm registry
+def fetch_npm(package: NpmPackage = SUPERCLUSTER, vendor_dir: Path = VENDOR_DIR, registry: str | None = None) -> Path:
+    """Download the package's pinned tarball from the npm registry
     (``NPM_CONFIG_REGISTRY`` or registry.npmjs.org) unless it is already
     vendored; setup time only."""
-    if markercluster_ready(vendor_dir):
-        return markercluster_vendor(vendor_dir)
+    if npm_ready(package, vendor_dir):
+        return npm_vendor(package, vendor_dir)
     base = (registry or os.environ.get("NPM_CONFIG_REGISTRY") or NPM_REGISTRY).rstrip("/")
-    with urllib.request.urlopen(f"{base}/{MARKERCLUSTER_TARBALL}", timeout=60) as resp:
+    with urllib.request.urlopen(f"{base}/{package.tarball}", timeout=60) as resp:
         tarball = resp.read()
-    return extract_markercluster(tarball, vendor_dir)
+    return extract_npm(package, tarball, vendor_dir)
+
+
+def fetch_all(vendor_dir: Path = VENDOR_DIR, registry: str | None = None) -> list[Path]:
+    """``make setup``: every package of :data:`NPM_PACKAGES`, fetched once."""
+    return [fetch_npm(package, vendor_dir, registry) for package in NPM_PACKAGES]
 
 
 def ensure_static(static_dir: Path = STATIC_DIR, vendor_dir: Path = VENDOR_DIR) -> Path:
@@ -180,12 +205,13 @@ def ensure_static(static_dir: Path = STATIC_DIR, vendor_dir: Path = VENDOR_DIR) 
     Each file is written beside its target and renamed over it, so a browser
     never receives a half-copied file. A ``.gitignore`` of ``*`` keeps the
     copies out of git. Returns ``static_dir``. Raises :class:`MissingAssetError`
-    when the vendored leaflet.markercluster has not been fetched.
+    when a vendored npm package has not been fetched.
     """
-    if not markercluster_ready(vendor_dir):
-        raise MissingAssetError(
-            f"leaflet.markercluster {MARKERCLUSTER_VERSION} is missing from {markercluster_vendor(vendor_dir)}: "
-            "run `make setup` (or `python -m dashboard.assets --fetch`) once, with access to the npm registry")
+    for package in NPM_PACKAGES:
+        if not npm_ready(package, vendor_dir):
+            raise MissingAssetError(
+                f"{package.name} {package.version} is missing from {npm_vendor(package, vendor_dir)}: "
+                "run `make setup` (or `python -m dashboard.assets --fetch`) once, with access to the npm registry")
     for asset in bundled_assets(vendor_dir):
         if not asset.source.is_file():
             raise FileNotFoundError(f"{asset.source}: missing from the installed package")
@@ -229,14 +255,7 @@ def map_css(base: str) -> list[tuple[str, str]]:
 
 
 def cluster_js(base: str) -> list[tuple[str, str]]:
-    return [("markerclusterjs", f"{base}/{_markercluster_dir()}/leaflet.markercluster.js")]
-
-
-def cluster_css(base: str) -> list[tuple[str, str]]:
-    return [
-        ("markerclustercss", f"{base}/{_markercluster_dir()}/MarkerCluster.css"),
-        ("markerclusterdefaultcss", f"{base}/{_markercluster_dir()}/MarkerCluster.Default.css"),
-    ]
+    return [("supercluster", f"{base}/{SUPERCLUSTER.folder}/supercluster.min.js")]
 
 
 def heat_js(base: str) -> list[tuple[str, str]]:
@@ -245,11 +264,12 @@ def heat_js(base: str) -> list[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m dashboard.assets [--fetch] [DIR]``: generate the static
-    files now; ``--fetch`` first downloads leaflet.markercluster if needed."""
+    files now; ``--fetch`` first downloads the npm packages if needed."""
     args = list(sys.argv[1:] if argv is None else argv)
     if "--fetch" in args:
         args.remove("--fetch")
-        print(f"leaflet.markercluster {MARKERCLUSTER_VERSION} in {fetch_markercluster()}")
+        for package, folder in zip(NPM_PACKAGES, fetch_all()):
+            print(f"{package.name} {package.version} in {folder}")
     try:
         target = ensure_static(Path(args[0]) if args else STATIC_DIR)
     except MissingAssetError as exc:

@@ -218,20 +218,52 @@ def write_popups(events: pd.DataFrame, root: Path, version: object = None) -> st
     return key
 
 
-def compact_points(points: pd.DataFrame, rows: list[int] | None = None) -> list:
-    """The located events as ``[coords, precision_codes, rows]``: ``coords`` is
-    ``[lat0, lon0, lat1, lon1, …]`` (5 decimals, about 1 m), ``precision_codes``
-    index :data:`PRECISIONS` (4 = other) and ``rows`` is each event's record
-    number in the popup chunks (empty for the heat map)."""
+def compact_points(points: pd.DataFrame, rows: list[int] | None = None, play: bool = False) -> list:
+    """The located events as ``[coords, precision_codes, rows]``:
+    ``coords`` is ``[lat0, lon0, lat1, lon1, …]`` (5 decimals, about 1 m),
+    ``precision_codes`` index :data:`PRECISIONS` (4 = other) and ``rows`` is
+    each event's record number in the popup chunks (empty for the heat map).
+    With ``play``, two more lists, ``starts`` and ``ends``: each event's
+    [date, date_end] as ranks (:func:`interval_ranks`), for the browser to pick
+    a day's events (and the precision codes, for the legend, also for the heat map)."""
     lat = points["lat"].astype(float).round(5).to_numpy()
     lon = points["lon"].astype(float).round(5).to_numpy()
     coords = [0.0] * (2 * len(points))
     coords[0::2], coords[1::2] = lat.tolist(), lon.tolist()
-    if rows is None:
+    if rows is None and not play:
         return [coords, [], []]
     codes = pd.Categorical(points["geo_precision"], categories=list(PRECISIONS)).codes
     precision = np.where(codes < 0, len(PRECISIONS), codes).tolist()
-    return [coords, precision, [int(r) for r in rows]]
+    compact = [coords, precision, [] if rows is None else [int(r) for r in rows]]
+    if play:
+        compact += [r.tolist() for r in interval_ranks(points)[1:]]
+    return compact
+
+
+def _interval_texts(points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each event's date and date_end (its date when empty) as the strings
+    :func:`pipelines.filters.date_mask` compares."""
+    ends = points["date_end"].where(points["date_end"].astype(str) != "", points["date"])
+    return points["date"].astype(str).to_numpy(), ends.astype(str).to_numpy()
+
+
+def interval_ranks(points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(keys, starts, ends)``: the sorted distinct date strings of the events,
+    and each event's date and date_end as positions in ``keys``. Comparing ranks
+    is comparing the strings, which is how the dashboard's date filter works, so
+    the browser keeps exactly the events Python would (:func:`window_ranks`)."""
+    start, end = _interval_texts(points)
+    keys = np.unique(np.concatenate([start, end])) if len(points) else np.array([], dtype=str)
+    return keys, np.searchsorted(keys, start), np.searchsorted(keys, end)
+
+
+def window_ranks(points: pd.DataFrame, start, end) -> tuple[int, int]:
+    """``(lo, hi)`` such that an event is in [start, end] (dates or None: open)
+    exactly when its ``end_rank >= lo`` and ``start_rank <= hi``."""
+    keys = interval_ranks(points)[0]
+    lo = -1 if start is None else int(np.searchsorted(keys, start.isoformat(), side="left"))
+    hi = len(keys) if end is None else int(np.searchsorted(keys, end.isoformat(), side="right")) - 1
+    return lo, hi
 
 
 def popup_rows(points: pd.DataFrame, events: pd.DataFrame) -> list[int]:
@@ -263,16 +295,22 @@ class _RawScript(Element):
 
 
 class _DataLayer(MacroElement):
-    """A layer drawn in the browser from :func:`compact_events` data. The JS is
+    """A layer drawn in the browser from :func:`compact_points` data. The JS is
     rendered once (``js()``) and used both by folium's page and by
-    streamlit-folium, which renders each element's ``script`` macro itself."""
+    streamlit-folium, which renders each element's ``script`` macro itself.
+
+    With ``play``, the data carries each event's dates and the layer draws
+    nothing until ``window.eaDensity.show(lo, hi)`` (:class:`DayWindow`, sent
+    on each step of the timeline) picks the events of that day: the map, its
+    zoom and its data stay; only what is drawn and the legend's counts change."""
 
     _template = Template("{% macro script(this, kwargs) %}{{ this.js() }}{% endmacro %}")
     _js_template: Template
 
-    def __init__(self, points: pd.DataFrame, rows: list[int] | None = None):
+    def __init__(self, points: pd.DataFrame, rows: list[int] | None = None, play: bool = False):
         super().__init__()
-        self.data = script_json(compact_points(points, rows))
+        self.play = bool(play)
+        self.data = script_json(compact_points(points, rows, play=self.play))
         self.count = len(points)
         self._js: str | None = None
 
@@ -337,50 +375,156 @@ _POPUP_JS = """
 """
 
 
+#: Shared by the layers: which events a day window keeps, the legend's counts,
+#: the ready signal, and installing ``window.eaDensity`` (then applying a day
+#: window that arrived first).
+_SHOW_JS = """
+    function inWindow(lo, hi) {
+        var keep = [];
+        for (var i = 0; i < n; i++) { if (E[i] >= lo && S[i] <= hi) { keep.push(i); } }
+        return keep;
+    }
+    function setLegend(keep) {
+        var counts = [0, 0, 0, 0, 0];
+        for (var k = 0; k < keep.length; k++) { counts[P[keep[k]]] += 1; }
+        var cells = document.querySelectorAll(".ea-legend [data-ea-precision]");
+        for (var c = 0; c < cells.length; c++) {
+            cells[c].textContent = String(counts[Number(cells[c].getAttribute("data-ea-precision"))] || 0);
+        }
+    }
+    function ready(count) {
+        document.body.setAttribute("data-ea-ready-at", String(Date.now()));
+        document.body.setAttribute("data-ea-ready", MODE + ":" + count);
+    }
+    function install(api) {
+        window.eaDensity = api;
+        var pending = window.eaDayWindow;
+        if (!PLAY) { api.draw(null); }
+        else if (pending) { api.show(pending[0], pending[1]); }
+    }
+    function showWindow(api, lo, hi) {
+        var keep = inWindow(lo, hi);
+        api.window = [lo, hi];
+        api.shown = keep.length;
+        setLegend(keep);
+        api.draw(keep);
+    }
+"""
+
+#: Cluster icons (supercluster gives counts and positions; these are the looks
+#: leaflet.markercluster's default theme had).
+CLUSTER_CSS = (
+    ".marker-cluster{background-clip:padding-box;border-radius:20px}"
+    ".marker-cluster div{width:30px;height:30px;margin-left:5px;margin-top:5px;text-align:center;"
+    "border-radius:15px;font:12px 'Helvetica Neue',Arial,Helvetica,sans-serif}"
+    ".marker-cluster span{line-height:30px}"
+    ".marker-cluster-small{background-color:rgba(181,226,140,.6)}"
+    ".marker-cluster-small div{background-color:rgba(110,204,57,.6)}"
+    ".marker-cluster-medium{background-color:rgba(241,211,87,.6)}"
+    ".marker-cluster-medium div{background-color:rgba(240,194,12,.6)}"
+    ".marker-cluster-large{background-color:rgba(253,156,115,.6)}"
+    ".marker-cluster-large div{background-color:rgba(241,128,23,.6)}"
+)
+#: Popups keep clear of the zoom control (top left) and the legend (bottom right).
+POPUP_PAN_TOP_LEFT = (60, 20)
+POPUP_PAN_BOTTOM_RIGHT = (20, 20)
+
+
 class ClusterLayer(_DataLayer):
-    """leaflet.markercluster over the compact points (or, with ``clustered``
-    False, one SVG CircleMarker per point). A click on an event opens
-    its popup, built then (text only) from its record, which the browser
-    fetches from the chunk files :func:`write_popups` wrote under the static
-    route (``popup_url``)."""
+    """Clusters computed by supercluster over the compact points (or, with
+    ``clustered`` False, one SVG CircleMarker per point). Only the clusters and
+    points of the current view and zoom are Leaflet layers, redrawn when the
+    map moves: 100,000 events are indexed in a fraction of a second instead of
+    becoming 100,000 markers. A click on a cluster zooms to where it splits; a
+    click on an event opens its popup, built then (text only) from its record,
+    which the browser fetches from the chunk files :func:`write_popups` wrote
+    under the static route (``popup_url``)."""
 
     _js_template = Template("""
 (function () {
     var map = {{ this._parent.get_name() }};
     document.body.removeAttribute("data-ea-ready");
     var D = __EA_DATA__;
-    var C = D[0], P = D[1], R = D[2], n = C.length / 2;
+    var C = D[0], P = D[1], R = D[2], S = D[3], E = D[4], n = C.length / 2;
     var COLORS = {{ this.colors }}, BASE = {{ this.popup_url }}, CHUNK = {{ this.chunk }};
-    var MODE = {{ ("clusters" if this.clustered else "markers")|tojson }};
-""" + _POPUP_JS + """
-    var ready = function () {
-        document.body.setAttribute("data-ea-ready-at", String(Date.now()));
-        document.body.setAttribute("data-ea-ready", MODE + ":" + n);
-    };
-{% if this.clustered %}
-    var group = L.markerClusterGroup({
-        chunkedLoading: true, chunkInterval: 250, chunkDelay: 1, showCoverageOnHover: false, maxClusterRadius: 60,
-        chunkProgress: function (done, total) { if (done === total) { ready(); } }
-    });
-    map.addLayer(group);
-{% else %}
-    var group = L.featureGroup();
-{% endif %}
-    var layers = new Array(n);
-    for (var i = 0; i < n; i++) {
-        var p = P[i];
-        var marker = L.circleMarker([C[2 * i], C[2 * i + 1]], {
-            radius: p === 0 ? 8 : 10, color: "#222222", weight: 1, fill: true,
-            fillColor: COLORS[p], fillOpacity: 0.85, className: "ea-event ea-" + NAMES[p]
-        });
-        marker.eaIndex = i;
-        layers[i] = marker;
+    var MODE = {{ ("clusters" if this.clustered else "markers")|tojson }}, PLAY = {{ this.play|tojson }};
+    var PAN_TL = {{ this.pan_top_left|tojson }}, PAN_BR = {{ this.pan_bottom_right|tojson }};
+""" + _POPUP_JS + _SHOW_JS + """
+    if (MODE === "clusters" && !document.getElementById("ea-cluster-css")) {
+        var style = document.createElement("style");
+        style.id = "ea-cluster-css";
+        style.textContent = {{ this.css|tojson }};
+        document.head.appendChild(style);
     }
+    var group = L.featureGroup().addTo(map);
+    var markers = new Array(n);
+    function marker(i) {
+        if (!markers[i]) {
+            var p = P[i];
+            markers[i] = L.circleMarker([C[2 * i], C[2 * i + 1]], {
+                radius: p === 0 ? 8 : 10, color: "#222222", weight: 1, fill: true,
+                fillColor: COLORS[p], fillOpacity: 0.85, className: "ea-event ea-" + NAMES[p]
+            });
+            markers[i].eaIndex = i;
+        }
+        return markers[i];
+    }
+    function clusterMarker(f) {
+        var count = f.properties.point_count, at = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+        var outer = document.createElement("div"), label = document.createElement("span");
+        label.textContent = String(count);
+        outer.appendChild(label);
+        var size = count < 10 ? "small" : (count < 100 ? "medium" : "large");
+        var m = L.marker(at, {icon: L.divIcon({html: outer, className: "marker-cluster marker-cluster-" + size,
+                                                  iconSize: L.point(40, 40)})});
+        m.eaCluster = f.properties.cluster_id;
+        m.eaCount = count;
+        return m;
+    }
+    var api = {mode: MODE, count: n, shown: n, group: group, index: null, window: null, markers: marker};
+    function redraw() {
+        var layers = [];
+        if (api.index) {
+            var b = map.getBounds().pad(0.2);
+            var found = api.index.getClusters([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()],
+                                              Math.round(map.getZoom()));
+            for (var k = 0; k < found.length; k++) {
+                layers.push(found[k].properties.cluster ? clusterMarker(found[k]) : marker(found[k].properties.i));
+            }
+        } else if (api.keep) {
+            for (var j = 0; j < api.keep.length; j++) { layers.push(marker(api.keep[j])); }
+        }
+        group.clearLayers();
+        for (var m = 0; m < layers.length; m++) { group.addLayer(layers[m]); }
+    }
+    api.draw = function (keep) {
+        if (keep === null) { keep = new Array(n); for (var i = 0; i < n; i++) { keep[i] = i; } }
+        api.keep = keep;
+        if (MODE === "clusters") {
+            var features = new Array(keep.length);
+            for (var k = 0; k < keep.length; k++) {
+                var i = keep[k];
+                features[k] = {type: "Feature", properties: {i: i},
+                               geometry: {type: "Point", coordinates: [C[2 * i + 1], C[2 * i]]}};
+            }
+            api.index = new Supercluster({radius: 60, maxZoom: 16}).load(features);
+        }
+        redraw();
+        ready(keep.length);
+    };
+    api.show = function (lo, hi) { showWindow(api, lo, hi); };
+    if (MODE === "clusters") { map.on("moveend", redraw); }  // plain markers are all drawn once
     group.on("click", function (e) {
-        var layer = e.propagatedFrom || e.layer, i = layer.eaIndex, at = layer.getLatLng && layer.getLatLng();
+        var layer = e.propagatedFrom || e.layer, i = layer.eaIndex, at = layer.getLatLng();
+        if (layer.eaCluster !== undefined) {
+            var zoom = Math.min(api.index.getClusterExpansionZoom(layer.eaCluster), map.getMaxZoom());
+            map.setView(at, zoom);
+            return;
+        }
         if (i === undefined) { return; }
         record(i, function (f) {
-            L.popup({maxWidth: 360}).setLatLng(at).setContent(popupContent(f)).openOn(map);
+            L.popup({maxWidth: 360, autoPanPaddingTopLeft: PAN_TL, autoPanPaddingBottomRight: PAN_BR})
+                .setLatLng(at).setContent(popupContent(f)).openOn(map);
         });
     });
     group.on("mouseover", function (e) {
@@ -393,51 +537,75 @@ class ClusterLayer(_DataLayer):
             if (layer._map) { layer.openTooltip(); }
         });
     });
-{% if this.clustered %}
-    group.addLayers(layers);
-    if (n === 0) { ready(); }
-{% else %}
-    layers.forEach(function (layer) { group.addLayer(layer); });
-    map.addLayer(group);
-    ready();
-{% endif %}
-    window.eaDensity = {mode: MODE, count: n, group: group};
+    install(api);
 })();
 """)
 
     def __init__(self, points: pd.DataFrame, colors: list[str], rows: list[int], popup_url: str,
-                 clustered: bool = True):
-        super().__init__(points, rows)
+                 clustered: bool = True, play: bool = False):
+        super().__init__(points, rows, play=play)
         self.clustered = bool(clustered)
         self.colors = json.dumps(colors)
         self.popup_url = script_json([popup_url])[1:-1]
         self.chunk = int(CHUNK_ROWS)
+        self.css = CLUSTER_CSS
+        self.pan_top_left, self.pan_bottom_right = list(POPUP_PAN_TOP_LEFT), list(POPUP_PAN_BOTTOM_RIGHT)
         self._name = "ClusterLayer"
 
 
 class HeatLayer(_DataLayer):
-    """Leaflet.heat over the events' coordinates."""
+    """Leaflet.heat over the events' coordinates (with ``play``, those of the
+    day window only)."""
 
     _js_template = Template("""
 (function () {
     var map = {{ this._parent.get_name() }};
     document.body.removeAttribute("data-ea-ready");
     var D = __EA_DATA__;
-    var C = D[0], n = C.length / 2, points = new Array(n);
-    for (var i = 0; i < n; i++) { points[i] = [C[2 * i], C[2 * i + 1]]; }
-    var heat = L.heatLayer(points, {radius: 14, blur: 16, minOpacity: 0.3, maxZoom: 11});
+    var C = D[0], P = D[1], S = D[3], E = D[4], n = C.length / 2;
+    var MODE = "heat", PLAY = {{ this.play|tojson }};
+""" + _SHOW_JS + """
+    var heat = L.heatLayer([], {radius: 14, blur: 16, minOpacity: 0.3, maxZoom: 11});
     heat.addTo(map);
-    L.Util.requestAnimFrame(function () {
-        document.body.setAttribute("data-ea-ready-at", String(Date.now()));
-        document.body.setAttribute("data-ea-ready", "heat:" + n);
-    });
-    window.eaDensity = {mode: "heat", count: n, layer: heat};
+    var api = {mode: "heat", count: n, shown: n, layer: heat, window: null};
+    api.draw = function (keep) {
+        var count = keep === null ? n : keep.length, points = new Array(count);
+        for (var k = 0; k < count; k++) {
+            var i = keep === null ? k : keep[k];
+            points[k] = [C[2 * i], C[2 * i + 1]];
+        }
+        heat.setLatLngs(points);
+        L.Util.requestAnimFrame(function () { ready(count); });
+    };
+    api.show = function (lo, hi) { showWindow(api, lo, hi); };
+    install(api);
 })();
 """)
 
-    def __init__(self, points: pd.DataFrame):
-        super().__init__(points)
+    def __init__(self, points: pd.DataFrame, play: bool = False):
+        super().__init__(points, play=play)
         self._name = "HeatLayer"
+
+
+class DayWindow(MacroElement):
+    """The timeline's step while playing: which events the map's data layer
+    shows, as ranks ``[lo, hi]`` (:func:`window_ranks`). Sent to the browser as
+    the feature group that streamlit-folium swaps in place on each step; kept
+    on ``window`` too in case it runs before the layer is installed."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        window.eaDayWindow = {{ this.window|tojson }};
+        if (window.eaDensity && window.eaDensity.show) {
+            window.eaDensity.show(window.eaDayWindow[0], window.eaDayWindow[1]);
+        }
+        {% endmacro %}
+    """)
+
+    def __init__(self, lo: int, hi: int):
+        super().__init__()
+        self._name = "DayWindow"
+        self.window = [int(lo), int(hi)]
 
 
 class ReadySignal(MacroElement):

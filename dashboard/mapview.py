@@ -85,8 +85,11 @@ def marker_class(precision: str) -> str:
 
 
 class Legend(MacroElement):
-    """A Leaflet control listing the marker colours. Its HTML is passed to
-    JavaScript through ``tojson``, so it is a JS string, not code."""
+    """A Leaflet control listing the marker colours and how many events of each
+    are on the map. Its HTML is passed to JavaScript through ``tojson``, so it
+    is a JS string, not code. Each count is a ``span[data-ea-precision=CODE]``
+    (CODE: the index in :data:`dashboard.density.PRECISIONS`) that the data
+    layer rewrites while playing, when the day's events are picked in the browser."""
 
     _template = Template(
         """
@@ -108,8 +111,9 @@ class Legend(MacroElement):
         rows = "".join(
             f'<div><span style="display:inline-block;width:11px;height:11px;border-radius:50%;'
             f'background:{color};margin-right:6px;vertical-align:middle"></span>'
-            f"{escape_text(PRECISION_LABELS[key])} &middot; {int(counts.get(key, 0))}</div>"
-            for key, color in PRECISION_COLORS.items()
+            f"{escape_text(PRECISION_LABELS[key])} &middot; "
+            f'<span data-ea-precision="{code}">{int(counts.get(key, 0))}</span></div>'
+            for code, (key, color) in enumerate(PRECISION_COLORS.items())
         )
         self.html = (
             '<div style="background:rgba(255,255,255,.92);padding:6px 9px;border-radius:5px;'
@@ -129,14 +133,19 @@ def localize(m: folium.Map, base: str) -> folium.Map:
 
 def build_map(events: pd.DataFrame, asset_base: str | None = None, mode: str = "markers",
               all_events: pd.DataFrame | None = None, static_dir: Path | None = None,
-              version: object = None) -> folium.Map:
+              version: object = None, play: bool = False) -> folium.Map:
     """A folium Map of the resolved events in ``events`` (others are skipped),
     fitted to them; the world when there are none.
 
     ``mode`` is how they are drawn (see :mod:`dashboard.density`): ``markers``
-    (a CircleMarker each), ``clusters`` (leaflet.markercluster over compact
-    data, popups built on click) or ``heat`` (Leaflet.heat); ``auto`` picks
-    markers or clusters by the number of events.
+    (a CircleMarker each), ``clusters`` (supercluster over compact data, popups
+    built on click) or ``heat`` (Leaflet.heat); ``auto`` picks markers or
+    clusters by the number of events.
+
+    With ``play`` the events are always drawn from compact data that holds
+    their dates, and nothing is drawn until a :class:`density.DayWindow` picks
+    the day's events in the browser (:func:`dashboard.timeline.playing_map`):
+    the map stays the same from step to step.
 
     For clusters, the popup records of ``all_events`` (default ``events``; pass
     the whole store so that filtering the map does not rewrite them) are written
@@ -148,22 +157,21 @@ def build_map(events: pd.DataFrame, asset_base: str | None = None, mode: str = "
     m = folium.Map(location=list(center), zoom_start=zoom, tiles="OpenStreetMap", control_scale=True)
     base = asset_base if asset_base is not None else assets.static_base_url()
     localize(m, base)
-    if mode == "markers" and len(points) <= density.FOLIUM_MARKERS_MAX:
+    if mode == "markers" and len(points) <= density.FOLIUM_MARKERS_MAX and not play:
         _add_markers(m, points)
         density.ReadySignal("markers", len(points)).add_to(m)
     elif mode in ("markers", "clusters"):
         clustered = mode == "clusters"
         if clustered:
             m.default_js = m.default_js + assets.cluster_js(base)
-            m.default_css = m.default_css + assets.cluster_css(base)
         colors = [PRECISION_COLORS[p] for p in density.PRECISIONS] + [UNKNOWN_COLOR]
         everything = events if all_events is None else all_events
         key = density.write_popups(everything, (static_dir or assets.STATIC_DIR) / density.POPUP_FOLDER, version)
         density.ClusterLayer(points, colors, density.popup_rows(points, everything),
-                             f"{base}/{density.POPUP_FOLDER}/{key}", clustered=clustered).add_to(m)
+                             f"{base}/{density.POPUP_FOLDER}/{key}", clustered=clustered, play=play).add_to(m)
     else:
         m.default_js = m.default_js + assets.heat_js(base)
-        density.HeatLayer(points).add_to(m)
+        density.HeatLayer(points, play=play).add_to(m)
 
     if len(points):
         lats, lons = points["lat"].astype(float), points["lon"].astype(float)
@@ -188,6 +196,8 @@ def _add_markers(m: folium.Map, points: pd.DataFrame) -> None:
             fill_color=color,
             fill_opacity=0.85,
             class_name=marker_class(precision),
-            popup=folium.Popup(popup_html(row), max_width=360),
+            popup=folium.Popup(popup_html(row), max_width=360,
+                               auto_pan_padding_top_left=list(density.POPUP_PAN_TOP_LEFT),
+                               auto_pan_padding_bottom_right=list(density.POPUP_PAN_BOTTOM_RIGHT)),
             tooltip=folium.Tooltip(tooltip_html(row)),
         ).add_to(layer)

@@ -273,37 +273,61 @@ def is_playing() -> bool:
     return bool(st.session_state.get(PLAYING))
 
 
-def playing_map(shown: pd.DataFrame, context: pd.DataFrame, asset_base: str, *, height: int = 520) -> bool:
-    """The map while playing, without flicker: the base map (tiles, bounds of
-    ``context`` — the events of the whole range — and legend) stays the same
-    from step to step, so streamlit-folium keeps the same Leaflet map, its
-    zoom and its position; only the markers of ``shown`` are replaced, through
-    ``feature_group_to_add``. Returns False (nothing drawn) when ``context``
-    has too many located events for plain markers; the caller then draws the
-    usual map."""
+def shown_range_now() -> tuple[date | None, date | None]:
+    """The dates on screen, from the session: the range, the day, the
+    playback mode and window (what ``filters.ViewState.shown_range`` gives the app)."""
+    import streamlit as st
+
+    from .filters import ViewState
+
+    rng = st.session_state.get(RANGE)
+    if not rng:
+        return None, None
+    start, end = rng
+    day = st.session_state.get(DAY)
+    day = None if day is None or day >= end else max(day, start)
+    return ViewState(start=start, end=end, day=day, **playback_state()).shown_range()
+
+
+def playing_map(shown: pd.DataFrame, context: pd.DataFrame, asset_base: str, *, height: int = 520,
+                events: pd.DataFrame | None = None, version: object = None,
+                shown_range: tuple[date | None, date | None] | None = None) -> bool:
+    """The map while playing, without flicker, in every map mode: the base map
+    holds the events of the whole range (``context``) with their dates, its
+    bounds and legend, and stays byte for byte the same from step to step, so
+    streamlit-folium keeps the same Leaflet map, its zoom and position. Each
+    step sends only a :class:`density.DayWindow` (through
+    ``feature_group_to_add``, which streamlit-folium swaps in place): the
+    browser picks the day's events from the data it has, redraws the markers,
+    clusters or heat layer and sets the legend's counts to them. ``shown`` is
+    what Python shows for the day; ``shown_range`` its dates (default: from the
+    session, :func:`shown_range_now`).
+
+    ``events`` and ``version`` are the map panel's (the frame read and what
+    names it): the popup records are written once per version; without a
+    version they are named by a digest of ``context`` (0.5 s a step at 100,000
+    events). Always draws and returns True (False was "draw the usual map instead")."""
     import folium
     from streamlit_folium import st_folium
 
-    from . import density, mapview
-    from .data import located
+    from . import data, density, mapview
 
     import streamlit as st
 
-    n_context = int(located(context).sum()) if len(context) else 0
+    n_context = int(data.located(context).sum()) if len(context) else 0
     choice = st.session_state.get(MAP_MODE, "auto")
-    if density.resolve_mode(choice, n_context) != "markers":
-        return False  # clusters or heat map: drawn as usual
     if MAP_MODE in st.session_state:  # keep the map panel's choice while its radio is not drawn
         st.session_state[MAP_MODE] = st.session_state[MAP_MODE]
-    st.caption(f"Map: {density.MODE_LABELS.get(choice, choice)} · while playing, only the markers change "
-               "(the map keeps its zoom and position).")
-    base = mapview.build_map(context, asset_base, mode="markers")
-    for name, child in list(base._children.items()):
-        if isinstance(child, folium.FeatureGroup):
-            del base._children[name]  # the range's markers: only its bounds and legend stay
-    drawn = mapview.build_map(shown, asset_base, mode="markers")
-    layers = [c for c in drawn._children.values() if isinstance(c, folium.FeatureGroup)]
-    layer = layers[0] if layers else folium.FeatureGroup(name="events")
-    st_folium(base, feature_group_to_add=layer, key="event_map_playing", height=height,
+    note = density.mode_note(choice, n_context)
+    st.caption(f"Map: {density.MODE_LABELS.get(choice, choice)} · while playing, only the day's events change "
+               "(the map keeps its zoom and position)." + (f" {note}" if note else ""))
+    version = version if events is not None else None  # a version names ``events``, not ``context``
+    base = mapview.build_map(context, asset_base, mode=choice, all_events=events, version=version, play=True)
+    start, end = shown_range if shown_range is not None else shown_range_now()
+    points = data.resolved(context) if len(context) else context
+    lo, hi = density.window_ranks(points, start, end)
+    day = folium.FeatureGroup(name="day")
+    density.DayWindow(lo, hi).add_to(day)
+    st_folium(base, feature_group_to_add=day, key="event_map_playing", height=height,
               use_container_width=True, returned_objects=[])
     return True

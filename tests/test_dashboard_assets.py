@@ -29,7 +29,7 @@ def test_ensure_static_copies_leaflet_and_jquery_byte_for_byte(tmp_path):
         ".gitignore", "leaflet.js", "leaflet.css", "jquery.min.js", "layers.png", "layers-2x.png",
         "marker-icon.png", "marker-icon-2x.png", "marker-shadow.png",
         # the density modes' plugins (tests/test_dashboard_density.py)
-        "leaflet-heat.js", "leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"])
+        "leaflet-heat.js", "supercluster.min.js"])
 
 
 def test_ensure_static_is_idempotent_and_repairs_damaged_copies(tmp_path):

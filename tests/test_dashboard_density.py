@@ -1,5 +1,5 @@
 """Density at scale: map modes, the compact map data and its popup chunks,
-table pages, and the plugin assets (leaflet.markercluster fetched at setup and
+table pages, and the plugin assets (supercluster fetched at setup and
 checked against its pinned integrity; Leaflet.heat from folium's wheel)."""
 
 from __future__ import annotations
@@ -163,13 +163,11 @@ def _asset_urls(html: str) -> list[str]:
 def test_clusters_page_holds_numbers_not_popups(hostile, tmp_path):
     m = mapview.build_map(hostile, "/app/static", mode="clusters", static_dir=tmp_path)
     html = rendered(m)
-    assert "L.markerClusterGroup(" in html and "L.circleMarker(" in html
+    assert "new Supercluster(" in html and "L.circleMarker(" in html
     assert "alert" not in html and "Sheb" not in html  # no text of the data in the page
     assert sorted(u for u in _asset_urls(html)) == sorted([
         "/app/static/leaflet-1.9.3/leaflet.js", "/app/static/jquery-3.7.1/jquery.min.js",
-        "/app/static/leaflet.markercluster-1.5.3/leaflet.markercluster.js",
-        "/app/static/leaflet-1.9.3/leaflet.css", "/app/static/leaflet.markercluster-1.5.3/MarkerCluster.css",
-        "/app/static/leaflet.markercluster-1.5.3/MarkerCluster.Default.css",
+        "/app/static/supercluster-8.0.1/supercluster.min.js", "/app/static/leaflet-1.9.3/leaflet.css",
     ])
     (folder,) = (tmp_path / density.POPUP_FOLDER).iterdir()
     assert f'"/app/static/popups/{folder.name}"' in html
@@ -182,15 +180,15 @@ def test_heat_map_sends_coordinates_only(hostile, tmp_path):
     html = rendered(mapview.build_map(hostile, "/app/static", mode="heat", static_dir=tmp_path))
     assert "L.heatLayer(" in html and "[50.0,36.0,50.5,36.5]" in html
     assert "/app/static/leaflet-heat-folium-0.20.0/leaflet-heat.js" in _asset_urls(html)
-    assert "markercluster" not in html and "alert" not in html
+    assert "upercluster" not in html and "alert" not in html
     assert not (tmp_path / density.POPUP_FOLDER).exists()
 
 
 def test_many_markers_are_drawn_from_compact_data(tmp_path):
     events = frame(density.FOLIUM_MARKERS_MAX + 1)
     html = rendered(mapview.build_map(events, "/app/static", mode="markers", static_dir=tmp_path))
-    assert "L.featureGroup()" in html and "markerClusterGroup" not in html
-    assert ".bindPopup(" not in html and "markercluster" not in html
+    assert "L.featureGroup()" in html and '"markers", PLAY = false' in html
+    assert ".bindPopup(" not in html and "supercluster.min.js" not in html
     few = rendered(mapview.build_map(events.iloc[:3], "/app/static", mode="auto", static_dir=tmp_path))
     assert few.count("L.circleMarker(") == 3 and few.count(".bindPopup(") == 3
     assert '"markers:3"' in few
@@ -210,7 +208,7 @@ def test_cdn_free_through_streamlit_folium(hostile, monkeypatch, tmp_path):
             assert url.startswith("/atlas/app/static/"), url
             assert (static / url.removeprefix("/atlas/app/static/")).is_file(), url
         assert "alert" not in kwargs["script"] and "cdn" not in kwargs["script"].lower()
-    assert "L.heatLayer(" in calls[-1]["script"] and "L.markerClusterGroup(" in calls[0]["script"]
+    assert "L.heatLayer(" in calls[-1]["script"] and "new Supercluster(" in calls[0]["script"]
 
 
 def test_100k_events_stay_compact(tmp_path):
@@ -241,22 +239,31 @@ def _tarball(files: dict[str, bytes]) -> bytes:
 
 
 def test_a_tarball_that_is_not_the_pinned_one_is_refused(tmp_path):
-    fake = _tarball({f"package/dist/{n}": b"evil()" for n in assets.MARKERCLUSTER_FILES})
+    fake = _tarball({f"package/{n}": b"evil()" for n in assets.SUPERCLUSTER.files})
     with pytest.raises(ValueError, match="integrity"):
-        assets.extract_markercluster(fake, tmp_path / "vendor")
-    assert not assets.markercluster_ready(tmp_path / "vendor")
+        assets.extract_npm(assets.SUPERCLUSTER, fake, tmp_path / "vendor")
+    assert not assets.npm_ready(assets.SUPERCLUSTER, tmp_path / "vendor")
 
 
-def test_missing_markercluster_says_run_make_setup(tmp_path):
+def test_the_pinned_tarball_is_extracted_and_then_ready(tmp_path, monkeypatch):
+    tarball = _tarball({"package/dist/supercluster.min.js": b"var Supercluster;", "package/README.md": b"x"})
+    pinned = assets.NpmPackage("supercluster", "8.0.1", assets._integrity(tarball), ("dist/supercluster.min.js",))
+    target = assets.extract_npm(pinned, tarball, tmp_path / "vendor")
+    assert sorted(p.name for p in target.iterdir()) == ["INTEGRITY", "supercluster.min.js"]
+    assert assets.npm_ready(pinned, tmp_path / "vendor")
+    assert pinned.tarball == "supercluster/-/supercluster-8.0.1.tgz"
+
+
+def test_missing_supercluster_says_run_make_setup(tmp_path):
     with pytest.raises(assets.MissingAssetError, match="make setup"):
         assets.ensure_static(tmp_path / "static", vendor_dir=tmp_path / "no-vendor")
     assert assets.main([str(tmp_path / "static")]) == 0  # the real vendor folder, after make setup
 
 
-def test_vendored_markercluster_is_the_pinned_release():
-    assert assets.markercluster_ready(), (
-        "leaflet.markercluster is not vendored: run `make setup` (python -m dashboard.assets --fetch)")
-    js = (assets.markercluster_vendor() / "leaflet.markercluster.js").read_text(encoding="utf-8")
-    assert "MarkerClusterGroup" in js and "Leaflet.markercluster" in js[:300]
-    assert assets.cluster_js("/s") == [("markerclusterjs", "/s/leaflet.markercluster-1.5.3/leaflet.markercluster.js")]
+def test_vendored_supercluster_is_the_pinned_release():
+    assert assets.npm_ready(assets.SUPERCLUSTER), (
+        "supercluster is not vendored: run `make setup` (python -m dashboard.assets --fetch)")
+    js = (assets.npm_vendor(assets.SUPERCLUSTER) / "supercluster.min.js").read_text(encoding="utf-8")
+    assert ".Supercluster=" in js[:400] and "KDBush" in js  # kdbush bundled in the UMD build
+    assert assets.cluster_js("/s") == [("supercluster", "/s/supercluster-8.0.1/supercluster.min.js")]
     assert assets.heat_js("/s") == [("leaflet-heat.js", "/s/leaflet-heat-folium-0.20.0/leaflet-heat.js")]

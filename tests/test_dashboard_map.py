@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from jinja2.utils import htmlsafe_json_dumps
 
 from dashboard import assets, mapview
 from pipelines.schema import Event, events_to_frame
@@ -101,16 +102,21 @@ def test_rendered_map_has_no_script_from_data(events):
 # --- markers, legend, bounds ----------------------------------------------------
 
 def test_one_circle_marker_per_resolved_event_coloured_by_precision(events):
-    html = rendered(mapview.build_map(events))
+    m = mapview.build_map(events)
+    html = rendered(m)
     assert html.count("L.circleMarker(") == 4
     assert html.count('"fillColor": "#d7301f"') == 2  # Kozinka, Shebekino (point)
     assert html.count('"fillColor": "#fc8d59"') == 1  # district
     assert html.count('"fillColor": "#4575b4"') == 1  # region
     assert html.count('"className": "ea-event ea-point"') == 2
     assert html.count(".bindPopup(") == 4
-    for label in ("point (town, village, site) \\u0026middot; 2", "district \\u0026middot; 1",
-                  "region \\u0026middot; 1", "country \\u0026middot; 0"):
-        assert label in html  # the legend, passed to JS as a JSON string
+    (legend,) = [c for c in m._children.values() if isinstance(c, mapview.Legend)]
+    for label in ('point (town, village, site) &middot; <span data-ea-precision="0">2</span>',
+                  'district &middot; <span data-ea-precision="1">1</span>',
+                  'region &middot; <span data-ea-precision="2">1</span>',
+                  'country &middot; <span data-ea-precision="3">0</span>'):
+        assert label in legend.html
+    assert htmlsafe_json_dumps(legend.html) in html  # passed to JS as a JSON string
     assert "[50.4397, 35.5306]" in html  # Leaflet takes [lat, lon]
 
 

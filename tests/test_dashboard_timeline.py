@@ -147,8 +147,8 @@ def test_the_map_mode_survives_playing(monkeypatch, tmp_path):
     at = _app(monkeypatch, tmp_path, {"start": "2023-05-20", "end": "2023-05-25"})
     at.radio(key=timeline.MAP_MODE).set_value("markers").run()
     at.button(key="play_button").click().run()
-    # While playing, the map panel's radio is replaced by a caption (flicker-free markers) ...
-    assert any("while playing, only the markers change" in c.value for c in at.caption)
+    # While playing, the map panel's radio is replaced by a caption (the map stays, the day's events change) ...
+    assert any("while playing, only the day's events change" in c.value for c in at.caption)
     assert at.session_state[timeline.MAP_MODE] == "markers"
     at.button(key="play_button").click().run()
     # ... and comes back with the analyst's choice.
@@ -159,5 +159,8 @@ def test_a_heat_map_is_kept_while_playing(monkeypatch, tmp_path):
     at = _app(monkeypatch, tmp_path, {"start": "2023-05-20", "end": "2023-05-25"})
     at.radio(key=timeline.MAP_MODE).set_value("heat").run()
     at.button(key="play_button").click().run()
+    # The heat map also plays in place now (a stable map, the day picked in the browser).
+    assert any(c.value.startswith("Map: Heat map · while playing") for c in at.caption)
+    assert at.session_state[timeline.MAP_MODE] == "heat"
+    at.button(key="play_button").click().run()
     assert at.radio(key=timeline.MAP_MODE).value == "heat"
-    assert not any("while playing" in c.value for c in at.caption)
