@@ -410,7 +410,15 @@ def _month_end(year: int, month: int) -> date:
 
 # ---------------------------------------------------------------- sentences and articles
 
-def _resolved(text: str, published: date | None) -> list[tuple[DateMention, ResolvedDate]]:
+#: The resolvable dates of one sentence, in order: what :func:`sentence_date`
+#: and :func:`article_anchor_date` decide from.
+SentenceDates = list[tuple[DateMention, ResolvedDate]]
+
+
+def resolved_dates(text: str, published: date | None) -> SentenceDates:
+    """Every date of ``text`` that can be resolved, with its resolution. An
+    article's sentences are resolved once and the result given to both
+    :func:`best_date` and :func:`anchor_date`."""
     out = []
     for m in find_dates(text):
         r = resolve(m, published)
@@ -426,7 +434,11 @@ def sentence_date(sentence: str, published: date | None) -> ResolvedDate | None:
     So "what happened yesterday (May 22 – ed.)" is the explicit 22 May, while
     in "yesterday's raid, the worst since May 2022" the day beats the month.
     """
-    resolved = _resolved(sentence, published)
+    return best_date(resolved_dates(sentence, published))
+
+
+def best_date(resolved: SentenceDates) -> ResolvedDate | None:
+    """:func:`sentence_date` of a sentence already resolved."""
     if not resolved:
         return None
     best = min(
@@ -443,9 +455,14 @@ def article_anchor_date(sentences: list[str], published: date | None) -> Resolve
     voted day-precision date wins (ties: first seen), then month, then year
     precision. None when the text has no resolvable date at all.
     """
+    return anchor_date([resolved_dates(sentence, published) for sentence in sentences])
+
+
+def anchor_date(sentences: Iterable[SentenceDates]) -> ResolvedDate | None:
+    """:func:`article_anchor_date` of sentences already resolved."""
     votes: dict[str, Counter[tuple[date, date]]] = {p: Counter() for p in PRECISION_RANK}
-    for sentence in sentences:
-        for key in dict.fromkeys((r.precision, r.start, r.end) for _, r in _resolved(sentence, published)):
+    for resolved in sentences:
+        for key in dict.fromkeys((r.precision, r.start, r.end) for _, r in resolved):
             votes[key[0]][key[1:]] += 1  # Counter keeps first-seen order for ties
     for precision in PRECISION_RANK:
         if votes[precision]:

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import bisect
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Callable
 
 from .articles import Article, Sentence, split_sentences
-from .dates import ResolvedDate, article_anchor_date, missing_year_mentions, sentence_date
+from .dates import ResolvedDate, anchor_date, best_date, missing_year_mentions, resolved_dates
 from .errors import DateError
 from .geoparse import KIND_PLACE, KIND_QUALIFIER, Geoparser, Mention
 from .gazetteer.geocoder import source_label
-from .schema import Candidate, Event, article_id_for, candidates_json
+from .schema import Candidate, Event, article_id_for
 from .tagging import SentenceTags, Tagger, default_tagger
 
 #: ``fallback(name, context_text) -> Candidate | None``: an online geocoder
@@ -76,7 +76,9 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
     starts = [s.start for s in sentences]
     mentions = geoparser.parse(article.text)
     published = article.published
-    anchor = article_anchor_date([s.text for s in sentences], published)
+    # each sentence's dates are found once: for the article's anchor date and for its own events
+    sentence_dates = {s.start: resolved_dates(s.text, published) for s in sentences}
+    anchor = anchor_date(sentence_dates.values())
     article_id = article_id_for(article.text)
     context_text = _context_text(mentions)
     country_name = geoparser.geocoder.country_name
@@ -87,14 +89,14 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
     quoted: dict[str, dict[int, tuple[Sentence, str]]] = {}  # event → its evidence sentences, in order
     unresolved = 0
     context_mentions = 0
-    date_cache: dict[int, ResolvedDate | None] = {}
+    date_cache: dict[int, ResolvedDate | None] = {}  # sentence start → its date
     for m in mentions:
         if m.kind != KIND_PLACE:
             context_mentions += 1
             continue
         sentence = _sentence_for(sentences, starts, m.start)
         if sentence.start not in date_cache:
-            date_cache[sentence.start] = sentence_date(sentence.text, published)
+            date_cache[sentence.start] = best_date(sentence_dates[sentence.start])
         when = date_cache[sentence.start] or anchor or _published_date(published)
         if when is None:
             raise DateError(
@@ -111,6 +113,8 @@ def build_events(article: Article, geoparser: Geoparser, *, ingested_at: str,
                 proofs[event.event_id].append(proof)
                 quoted[event.event_id].setdefault(sentence.start, (sentence, quote))
             continue
+        if m.place is not None:  # only a new event keeps its alternatives: build them once, here
+            event.candidates = _alternatives_json(m)
         events[event.event_id] = event
         proofs[event.event_id] = [proof]
         quoted[event.event_id] = {sentence.start: (sentence, quote)}
@@ -186,6 +190,19 @@ def _context_text(mentions: list[Mention]) -> str:
     return ", ".join(parts[:2])
 
 
+def _alternatives_json(m: Mention) -> str:
+    """The next best readings of a resolved mention as the ``candidates`` JSON:
+    what ``schema.candidates_json`` writes, with a shallow dict per candidate
+    instead of ``dataclasses.asdict``'s deep copy of every field (a fifth of
+    an event's cost; the fields are str, float and int)."""
+    alternatives = (Candidate(p.name, p.lat, p.lon, p.feature_code, p.admin1_name, p.country_code, p.geonameid,
+                              s, source_label(p)) for p, s in m.candidates[1:6])
+    return json.dumps([{f: getattr(c, f) for f in _CANDIDATE_FIELDS} for c in alternatives], ensure_ascii=False)
+
+
+_CANDIDATE_FIELDS = tuple(f.name for f in fields(Candidate))
+
+
 def _event_for(m: Mention, when: ResolvedDate, quote: str, article: Article, article_id: str,
                ingested_at: str, country_name, fallback: Fallback | None, context_text: str) -> Event:
     common = dict(
@@ -203,10 +220,6 @@ def _event_for(m: Mention, when: ResolvedDate, quote: str, article: Article, art
     )
     place = m.place
     if place is not None:
-        alternatives = [
-            Candidate(p.name, p.lat, p.lon, p.feature_code, p.admin1_name, p.country_code, p.geonameid, s, source_label(p))
-            for p, s in m.candidates[1:6]
-        ]
         return Event(
             **common,
             place=place.name,
@@ -221,7 +234,6 @@ def _event_for(m: Mention, when: ResolvedDate, quote: str, article: Article, art
             lon=place.lon,
             resolved=True,
             score=m.score,
-            candidates=candidates_json(alternatives),
             geocoder=source_label(place),
         )
     precision = AREA_PRECISION.get(m.area or "", "point")

@@ -115,19 +115,21 @@ _POSSESSIVE = re.compile(r"[’']s$")
 _GAP_OK = re.compile(r"^[ \t\-]*$")
 
 
-@dataclass
 class Token:
-    start: int
-    end: int
-    text: str
+    """A word with its offsets. ``capitalised`` and ``lower`` are computed once
+    here: recognition reads them millions of times per thousand articles."""
 
-    @property
-    def capitalised(self) -> bool:
-        return self.text[:1].isupper()
+    __slots__ = ("start", "end", "text", "capitalised", "lower")
 
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
+    def __init__(self, start: int, end: int, text: str):
+        self.start = start
+        self.end = end
+        self.text = text
+        self.capitalised = text[:1].isupper()
+        self.lower = text.lower()
+
+    def __repr__(self) -> str:
+        return f"Token({self.start}, {self.end}, {self.text!r})"
 
 
 @dataclass
@@ -199,18 +201,26 @@ class Geoparser:
         self.max_ngram = max_ngram
 
     # --- recognition -----------------------------------------------------
-    def _span_ok(self, text: str, tokens: list[Token], i: int, j: int) -> bool:
-        """Tokens i..j form one name: contiguous, capitalised at both ends."""
-        if not tokens[i].capitalised or not tokens[j].capitalised:
-            return False
-        for k in range(i, j):
-            if not _GAP_OK.match(text[tokens[k].end : tokens[k + 1].start]):
-                return False
-            if k > i and not tokens[k].capitalised and tokens[k].lower not in CONNECTORS:
-                return False
-            if _POSSESSIVE.search(tokens[k].text):
-                return False
-        return True
+    def _span_reach(self, text: str, tokens: list[Token], i: int, person: set[int]) -> int:
+        """The last token a name starting at token i may reach. Tokens i..j form
+        one name when they are contiguous, capitalised at both ends, capitalised
+        or connectors inside, without a possessive before j and not part of a
+        person's name: so exactly when j is at most this and token j is
+        capitalised. Computed once per start instead of once per length,
+        because every condition but the last token's case breaks all longer
+        spans too."""
+        if not tokens[i].capitalised or i in person:
+            return i - 1
+        last = min(len(tokens), i + self.max_ngram) - 1
+        k = i
+        while k < last:
+            tok, nxt = tokens[k], tokens[k + 1]
+            if k + 1 in person or not _GAP_OK.match(text[tok.end : nxt.start]) \
+                    or (k > i and not tok.capitalised and tok.lower not in CONNECTORS) \
+                    or _POSSESSIVE.search(tok.text):
+                break
+            k += 1
+        return k
 
     def _major_place(self, word: str) -> bool:
         """A country or first-level area: never taken for a surname."""
@@ -311,8 +321,8 @@ class Geoparser:
     def _match_at(self, text, tokens, i, person, words):
         """Longest gazetteer or pattern match starting at token i."""
         n = len(tokens)
-        for j in range(min(n, i + self.max_ngram) - 1, i - 1, -1):
-            if any(k in person for k in range(i, j + 1)) or not self._span_ok(text, tokens, i, j):
+        for j in range(self._span_reach(text, tokens, i, person), i - 1, -1):
+            if not tokens[j].capitalised:
                 continue
             raw_name = text[tokens[i].start : tokens[j].end]
             name = _strip_possessive(raw_name)
