@@ -199,6 +199,9 @@ class Geoparser:
         self.geocoder = geocoder
         self.index = geocoder.index
         self.max_ngram = max_ngram
+        # the word lists are read here, with the gazetteer, not by the first text parsed (~0.3 s)
+        self.words = common_words()
+        self.given = first_names()
 
     # --- recognition -----------------------------------------------------
     def _span_reach(self, text: str, tokens: list[Token], i: int, person: set[int]) -> int:
@@ -229,8 +232,8 @@ class Geoparser:
 
     def _person_spans(self, text: str, tokens: list[Token]) -> tuple[set[int], set[str]]:
         """Token positions that belong to person names, and the surnames seen."""
-        given = first_names()
-        words = common_words()
+        given = self.given
+        words = self.words
         person: set[int] = set()
         surnames: set[str] = set()
         for i, tok in enumerate(tokens):
@@ -300,7 +303,7 @@ class Geoparser:
     def recognise(self, text: str) -> list[Mention]:
         tokens = self._split_hyphens(text, tokenize(text))
         person, _ = self._person_spans(text, tokens)
-        words = common_words()
+        words = self.words
         mentions: list[Mention] = []
         i = 0
         while i < len(tokens):
@@ -473,6 +476,7 @@ class Geoparser:
         # The other places' points, kept up to date as mentions resolve; distinct
         # (name, point) pairs, so a name repeated thousands of times costs one point.
         placed = Counter(k for k in map(_placed_key, mentions) if k is not None)
+        rankings: dict[tuple, tuple[list[tuple[Place, float]], float]] = {}
         for round_ in range(2):
             if round_:  # the countries the confidently resolved places lie in count as context too
                 found = {m.place.country_code for m in mentions
@@ -482,9 +486,9 @@ class Geoparser:
                 before = _placed_key(m)
                 others = Context(points=tuple(dict.fromkeys((lat, lon) for name, lat, lon in placed if name != m.name)))
                 ctx = context.merged(others)
-                m.candidates = rank(m.options, ctx, bonus)
-                m.place = m.candidates[0][0] if m.candidates else None
-                m.score = confidence(m.candidates)
+                ranked, m.score = _ranking(rankings, m.options, ctx, bonus)
+                m.candidates = list(ranked)
+                m.place = ranked[0][0] if ranked else None
                 if m.place is not None and m.area in (None, "common-word"):
                     if m.place.feature_code == "DEMONYM":
                         m.kind = KIND_DEMONYM
@@ -538,13 +542,15 @@ class Geoparser:
     def _document_context(self, mentions: list[Mention], near: Context) -> Context:
         countries: set[str] = set(near.countries)
         admin1: set[tuple[str, str]] = set(near.admin1)
+        rankings: dict[tuple, tuple[list[tuple[Place, float]], float]] = {}
         for m in mentions:
             if m.kind in (KIND_COUNTRY, KIND_DEMONYM) and m.options:
                 code = next(p for p in m.options if p.is_country).country_code
                 if code:
                     countries.add(code)
             elif m.area in ("region", None, "qualifier") and m.options:
-                best = rank(m.options, Context(countries=frozenset(countries)))[0][0]
+                ranked, _ = _ranking(rankings, m.options, Context(countries=frozenset(countries)))
+                best = ranked[0][0]
                 if best.feature_code == "ADM1" and (m.area == "region" or best.match == 0):
                     admin1.add((best.country_code, best.admin1_code))
                     countries.add(best.country_code)
@@ -626,6 +632,21 @@ def _co_location_bonus(mentions: list[Mention]) -> dict[int, float]:
             if best < 300:
                 bonus[p.id] = CO_LOCATION_WEIGHT * math.exp(-best / CO_LOCATION_KM)
     return bonus
+
+
+def _ranking(memo: dict[tuple, tuple[list[tuple[Place, float]], float]], options: list[Place], context: Context,
+             bonus: dict[int, float] | None = None) -> tuple[list[tuple[Place, float]], float]:
+    """``rank(options, context, bonus)`` and its confidence, computed once per
+    distinct question within one parse: a name repeated in a text asks the same
+    one again (about half of all rankings). ``memo`` lives for one parse and one
+    ``bonus``; options are keyed by identity, which is sound because every
+    option stays referenced by its mention until the parse ends."""
+    key = (tuple(map(id, options)), context.countries, context.admin1, context.points)
+    found = memo.get(key)
+    if found is None:
+        ranked = rank(options, context, bonus)
+        found = memo[key] = (ranked, confidence(ranked))
+    return found
 
 
 def _placed_key(m: Mention) -> tuple[str, float, float] | None:

@@ -1,7 +1,7 @@
 """Wiring: settings → gazetteer → geoparser → events → store.
 
-A :class:`Pipeline` loads the gazetteer once and is reused for every article
-(the dashboard keeps one in ``st.cache_resource``).
+A :class:`Pipeline` loads the gazetteer, the word lists and the actor list once
+and is reused for every article (the dashboard keeps one in ``st.cache_resource``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from .gazetteer import open_gazetteer
 from .gazetteer.geocoder import GazetteerGeocoder
 from .geoparse import Geoparser
 from .schema import article_id_for, events_to_frame
+from .tagging import default_tagger
 from .merge import WriteCounts
 from .store import ingest_events
 
@@ -32,11 +33,12 @@ class Pipeline:
         self.settings = settings
         self.geocoder = geocoder or open_gazetteer(settings)
         self.geoparser = Geoparser(self.geocoder)
+        self.tagger = default_tagger()
         self.fallback = fallback if fallback is not None else _online_fallback(settings)
 
     def events_for(self, article: Article) -> ArticleEvents:
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-        return build_events(article, self.geoparser, ingested_at=now, fallback=self.fallback)
+        return build_events(article, self.geoparser, ingested_at=now, fallback=self.fallback, tagger=self.tagger)
 
     def ingest_paths(self, paths: list[str], *, published: date | None = None,
                      source: str | None = None, store: str | None = None) -> IngestReport:
