@@ -7,10 +7,12 @@ non-loopback request is refused). It prints:
 
 - first render: from ``page.goto`` (warm server, fresh browser context) to
   the map frame saying its events are drawn (``data-ea-ready`` on its body,
-  stamped with the page's clock: folium's markers added, the clusters' chunked
-  loading finished, or the heat layer's first frame), and to the whole page
-  done (Streamlit's script run finished); "cold" is the first load of a new
-  server (imports, store read);
+  stamped with the page's clock: folium's markers added, the clusters'
+  supercluster index built and the view's clusters drawn, or the heat layer's
+  first frame), and to the whole page done (Streamlit's script run finished);
+  "cold" is the first load of a new server (imports, store read); a breakdown
+  line says when the map frame was created, its scripts loaded, the layer's
+  script started and the layer was drawn (the frame's performance timeline);
 - filter change: from moving the timeline's start to its last day (the End
   key on the slider's first thumb) to the map drawn again with the new count,
   and to the page done;
@@ -123,6 +125,29 @@ def map_frame_state(page) -> tuple[str, float] | None:
     return None
 
 
+def frame_timing(page, t0: float) -> dict | None:
+    """Where the first render's time went, from the map frame's own clock
+    (seconds after ``t0``, the epoch time of ``page.goto``): the frame created,
+    its scripts (Leaflet and plugins) loaded, the layer's script started (after
+    Streamlit sent the map and the frame parsed its data) and the layer drawn."""
+    for frame in reversed(page.frames):
+        if MAP_FRAME_URL not in frame.url:
+            continue
+        try:
+            found = frame.evaluate("""() => {
+                const mark = name => { const e = performance.getEntriesByName(name); return e.length ? e[e.length - 1].startTime : null; };
+                const scripts = performance.getEntriesByType('resource').filter(r => r.initiatorType === 'script');
+                return {origin: performance.timeOrigin, scripts: Math.max(0, ...scripts.map(r => r.responseEnd)),
+                        start: mark('ea-layer-start'), drawn: mark('ea-layer-drawn')};
+            }""")
+        except Exception:  # noqa: BLE001 - a frame being replaced
+            continue
+        origin = found["origin"] / 1000 - t0
+        at = {k: (None if found[k] is None else origin + found[k] / 1000) for k in ("scripts", "start", "drawn")}
+        return {"frame": origin, **at}
+    return None
+
+
 def wait_ready(page, previous: str | None, timeout: float = 180.0, prefix: str = "") -> tuple[str, float]:
     """The map's new ``data-ea-ready`` value (starting with ``prefix``) and
     when it was set (epoch s)."""
@@ -223,7 +248,8 @@ def measure(browser, url: str, mode: str | None, shots: Path | None, n: int) -> 
             t0 = time.time()
             page.get_by_text(mode, exact=True).click()
             value, t1 = wait_ready(page, value, prefix=MODE_PREFIX[mode])
-        first = {"ready": value, "seconds": t1 - t0, "ws": traffic.ws, "http": traffic.http}
+        first = {"ready": value, "seconds": t1 - t0, "ws": traffic.ws, "http": traffic.http,
+                 "timing": frame_timing(page, t0)}
         idle(page)
         first["page_ws"], first["page_s"] = traffic.ws, time.time() - t0
         if shots:
@@ -288,6 +314,13 @@ def main(argv: list[str] | None = None) -> int:
                       f"(built in {result['map_build_s']:.2f} s), page ws {f['page_ws'] / 1e6:6.2f} MB, "
                       f"http {f['http'] / 1e6:5.2f} MB, filter ws {c['page_ws'] / 1e6:5.2f} MB | "
                       f"peak RSS {result['peak_mb']:6.0f} MB", flush=True)
+                timing = f["timing"]
+                if timing:
+                    print("        first render breakdown (s after goto): " + ", ".join(
+                        f"{name} {timing[key]:.2f}" for key, name in (
+                            ("frame", "map frame created"), ("scripts", "its scripts loaded"),
+                            ("start", "layer script started"), ("drawn", "layer drawn"))
+                        if timing[key] is not None), flush=True)
         browser.close()
 
     print("load average at end: %.1f %.1f %.1f" % os.getloadavg())

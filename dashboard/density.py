@@ -55,6 +55,8 @@ POPUP_SENTENCE_CHARS = 280
 #: Rows per page of the events table.
 PAGE_SIZE = 100
 
+#: The columns the compact data is built from (see :func:`compact_points`, :func:`popup_rows`).
+MAP_COLUMNS = ("event_id", "lat", "lon", "geo_precision", "date", "date_end")
 #: Precision codes of the compact data, in the order of mapview.PRECISION_COLORS.
 PRECISIONS = ("point", "district", "region", "country")
 
@@ -393,6 +395,7 @@ _SHOW_JS = """
         }
     }
     function ready(count) {
+        if (window.performance && performance.mark) { performance.mark("ea-layer-drawn"); }
         document.body.setAttribute("data-ea-ready-at", String(Date.now()));
         document.body.setAttribute("data-ea-ready", MODE + ":" + count);
     }
@@ -444,6 +447,7 @@ class ClusterLayer(_DataLayer):
 (function () {
     var map = {{ this._parent.get_name() }};
     document.body.removeAttribute("data-ea-ready");
+    if (window.performance && performance.mark) { performance.mark("ea-layer-start"); }  // bench_dashboard
     var D = __EA_DATA__;
     var C = D[0], P = D[1], R = D[2], S = D[3], E = D[4], n = C.length / 2;
     var COLORS = {{ this.colors }}, BASE = {{ this.popup_url }}, CHUNK = {{ this.chunk }};
@@ -561,6 +565,7 @@ class HeatLayer(_DataLayer):
 (function () {
     var map = {{ this._parent.get_name() }};
     document.body.removeAttribute("data-ea-ready");
+    if (window.performance && performance.mark) { performance.mark("ea-layer-start"); }  // bench_dashboard
     var D = __EA_DATA__;
     var C = D[0], P = D[1], S = D[3], E = D[4], n = C.length / 2;
     var MODE = "heat", PLAY = {{ this.play|tojson }};

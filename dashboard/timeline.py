@@ -324,8 +324,8 @@ def playing_map(shown: pd.DataFrame, context: pd.DataFrame, asset_base: str, *, 
     version = version if events is not None else None  # a version names ``events``, not ``context``
     base = mapview.build_map(context, asset_base, mode=choice, all_events=events, version=version, play=True)
     start, end = shown_range if shown_range is not None else shown_range_now()
-    points = data.resolved(context) if len(context) else context
-    lo, hi = density.window_ranks(points, start, end)
+    dates = context.loc[data.located(context), ["date", "date_end"]] if len(context) else context
+    lo, hi = density.window_ranks(dates, start, end)  # ranks among the located events' dates, as in the map
     day = folium.FeatureGroup(name="day")
     density.DayWindow(lo, hi).add_to(day)
     st_folium(base, feature_group_to_add=day, key="event_map_playing", height=height,

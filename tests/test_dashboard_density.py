@@ -166,7 +166,7 @@ def test_clusters_page_holds_numbers_not_popups(hostile, tmp_path):
     assert "new Supercluster(" in html and "L.circleMarker(" in html
     assert "alert" not in html and "Sheb" not in html  # no text of the data in the page
     assert sorted(u for u in _asset_urls(html)) == sorted([
-        "/app/static/leaflet-1.9.3/leaflet.js", "/app/static/jquery-3.7.1/jquery.min.js",
+        "/app/static/leaflet-1.9.3/leaflet.js",  # no jQuery: no folium Popup in this page
         "/app/static/supercluster-8.0.1/supercluster.min.js", "/app/static/leaflet-1.9.3/leaflet.css",
     ])
     (folder,) = (tmp_path / density.POPUP_FOLDER).iterdir()
