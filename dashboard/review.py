@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipelines.review import ReviewAction, country_name
@@ -213,14 +214,30 @@ def find_rows(rows: pd.DataFrame, text: str) -> pd.DataFrame:
     return rows.loc[hit]
 
 
+def scope_mask(events: pd.DataFrame, scope: str) -> pd.Series:
+    """True for the events the picker offers for ``scope`` (see :data:`SCOPES`)."""
+    if scope == "queue":
+        return queue_mask(events)
+    if scope == "unreviewed":
+        return events["review_status"].fillna("") == ""
+    return pd.Series(True, index=events.index)
+
+
 def scope_rows(events: pd.DataFrame, scope: str) -> pd.DataFrame:
     """The events the picker offers for ``scope`` (see :data:`SCOPES`), in the
     table's order."""
-    if scope == "queue":
-        events = events.loc[queue_mask(events)]
-    elif scope == "unreviewed":
-        events = events.loc[events["review_status"].fillna("") == ""]
-    return table_order(events)
+    return table_order(events.loc[scope_mask(events, scope)])
+
+
+def first_rows(rows: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The first ``limit`` of ``rows`` in the table's order, sorting only the
+    rows dated up to the ``limit``-th date (sorting 100,000 rows on four
+    columns took 0.3 s a rerun, for a picker that offers 300)."""
+    if len(rows) <= limit:
+        return table_order(rows)
+    dates = rows["date"].astype(str).to_numpy()
+    cut = np.partition(dates, limit - 1)[limit - 1]
+    return table_order(rows.loc[dates <= cut]).iloc[:limit].reset_index(drop=True)
 
 
 def queue_frame(events: pd.DataFrame) -> pd.DataFrame:
@@ -309,11 +326,11 @@ def pick_event(events: pd.DataFrame) -> pd.Series | None:
     choice is the event_id, so it stays on the event through a correction."""
     import streamlit as st
 
-    counts = {scope: len(scope_rows(events, scope)) for scope in SCOPES}
+    counts = {scope: int(scope_mask(events, scope).sum()) for scope in SCOPES}
     with st.container(key="ea_pick"):
         scope = st.radio("Pick from", list(SCOPES), horizontal=True, key="ea_pick_scope",
                          format_func=lambda s: f"{SCOPES[s]} ({counts[s]})")
-        rows = scope_rows(events, scope)
+        rows = events.loc[scope_mask(events, scope)]
         if not len(rows):
             st.info("Nothing to pick here: the review queue is empty." if scope == "queue"
                     else "Nothing to pick here.")
@@ -324,7 +341,9 @@ def pick_event(events: pd.DataFrame) -> pd.Series | None:
                 help=f"The list offers at most {PICK_LIMIT} events; type to narrow it."))
             st.caption(f"{min(len(found), PICK_LIMIT):,} of {len(found):,} matching events offered"
                        + (" — type more to narrow" if len(found) > PICK_LIMIT else ""))
-            rows = found.iloc[:PICK_LIMIT]
+        else:
+            found = rows
+        rows = first_rows(found, PICK_LIMIT)
         by_id = {eid: i for i, eid in enumerate(rows["event_id"])}
         labels = {eid: pick_label(rows.iloc[i]) for eid, i in by_id.items()}
         chosen = st.selectbox("Event", list(by_id), format_func=lambda eid: labels.get(eid, eid),
