@@ -161,6 +161,8 @@ _TITLED_PERSON = re.compile(
     r"(?P<of>\s+(?:of|for)\s+[^,.;“”\"]{2,80})?,?\s+"
     r"(?P<name>[A-Z][a-z’'-]+(?:\s+[A-Z][a-z’'-]+){1,2})\b")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
+#: json.dumps(obj, ensure_ascii=False) builds this encoder on every call; it holds no state between calls.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -417,10 +419,10 @@ class Tagger:
         first = attributed[0] if attributed else None
         return EventTags(
             event_type=event_type_of(types),
-            actors=json.dumps(list(actors), ensure_ascii=False),
+            actors=_JSON.encode(list(actors)),
             claimant=first.claimant if first else source,
             claim_stance=first.stance if first else ASSERTS,
-            claims=json.dumps([c.as_dict() for c in claims], ensure_ascii=False),
+            claims=_JSON.encode([c.as_dict() for c in claims]),
         )
 
 

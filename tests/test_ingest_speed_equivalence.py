@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import asdict
 from datetime import date
 
@@ -19,7 +20,7 @@ from pipelines.events import _alternatives_json
 from pipelines.gazetteer.build import haversine_km
 from pipelines.gazetteer.geocoder import source_label
 from pipelines.gazetteer.resolve import _nearest_km, _trig_points
-from pipelines.geoparse import _GAP_OK, _POSSESSIVE, CONNECTORS, Mention, tokenize
+from pipelines.geoparse import _GAP_OK, CONNECTORS, Mention, _strip_possessive, tokenize
 from pipelines.schema import Candidate, candidates_json
 
 TEXT = ("Fighters entered the Belgorod region of Russia. On May 22 they started with the villages of "
@@ -56,6 +57,15 @@ def test_dates_resolved_once_decide_as_before():
     assert [best_date(r) for r in resolved] == [sentence_date(s, published) for s in sentences]
     assert anchor_date(resolved) == article_anchor_date(sentences, published)
     assert anchor_date([]) is None
+
+
+_POSSESSIVE = re.compile(r"[’']s$")  # what geoparse used before str.endswith
+
+
+def test_strip_possessive_is_the_regex():
+    for word in ("Moscow's", "Kyiv’s", "Paris", "s", "'s", "’s", "Bus", "Jones'", "O'Brien's", "W.Va.", ""):
+        assert _strip_possessive(word) == _POSSESSIVE.sub("", word)
+        assert word.endswith(("'s", "’s")) == bool(_POSSESSIVE.search(word))
 
 
 def _span_ok_reference(text, tokens, i, j) -> bool:
