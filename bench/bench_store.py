@@ -3,8 +3,11 @@
 Prints, for each backend: the time to write 100,000 events in one ingest,
 the time to add one more article to the full store, the time of a
 date + bbox query (median and p95 over random windows, as the dashboard
-asks), and the time to read everything. Target: a date+bbox query on
-100,000 events in PostGIS under 200 ms. Asserts nothing.
+asks), and the time to read everything; then what the dashboard itself
+reads (``dashboard.data``): the store summary (count, date span, filter
+values, from aggregates) and its window read (date + bbox pushed into the
+store's query) against the full read it replaced. Target: a date+bbox query
+on 100,000 events in PostGIS under 200 ms. Asserts nothing.
 
 PostGIS: $EVENT_ATLAS_BENCH_POSTGIS (a URL), or a private server started
 from the machine's PostgreSQL binaries like the tests do.
@@ -100,6 +103,25 @@ def measure(label: str, store: str, events: pd.DataFrame, queries: int) -> None:
     print(f"{label:<11} write {len(events):,} events {write_s:7.2f} s | add one article {one_s * 1000:7.0f} ms | "
           f"date+bbox query median {statistics.median(times) * 1000:6.1f} ms, p95 {p95 * 1000:6.1f} ms "
           f"(~{int(statistics.median(rows)):,} rows) | read all {len(everything):,} in {all_s:5.2f} s")
+    dashboard_reads(store, queries, all_s)
+
+
+def dashboard_reads(store: str, queries: int, all_s: float) -> None:
+    """The dashboard's reads, through the functions it calls (dashboard.data)."""
+    from dashboard.data import load_events, load_summary
+
+    started = time.perf_counter()
+    summary = load_summary(store)
+    summary_s = time.perf_counter() - started
+    times, rows = [], []
+    for first, last, bbox in windows(queries, seed=13):
+        started = time.perf_counter()
+        rows.append(len(load_events(store, first, last, bbox)))
+        times.append(time.perf_counter() - started)
+    print(f"{'':<11} dashboard: store summary ({summary.count:,} events, {len(summary.actors)} actors, "
+          f"{len(summary.intervals):,} intervals) {summary_s * 1000:6.0f} ms | "
+          f"dashboard window read median {statistics.median(times) * 1000:6.1f} ms "
+          f"(~{int(statistics.median(rows)):,} rows) vs the full read {all_s * 1000:6.0f} ms")
 
 
 def sql_only(url: str, schema: str, queries: int) -> None:

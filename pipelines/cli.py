@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                         choices=("unreviewed", "accepted", "rejected", "corrected"),
                         help="review status (repeat for several)")
     export.add_argument("--text", default="", help="words that must all occur in the place, mention or sentence")
-    export.add_argument("--bbox", metavar="W,S,E,N", help="only located events inside west,south,east,north")
+    export.add_argument("--bbox", metavar="W,S,E,N",
+                        help="only located events inside west,south,east,north in degrees "
+                             "(write --bbox=-10,40,5,50 when west is negative)")
 
     geocode = sub.add_parser("geocode", help="look names up in the offline gazetteer")
     geocode.add_argument("names", nargs="+", metavar="NAME")

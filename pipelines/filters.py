@@ -35,6 +35,7 @@ import shlex
 from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import lru_cache
+from typing import Mapping
 
 import pandas as pd
 
@@ -131,7 +132,9 @@ class EventFilter:
         if self.text:
             args += ["--text", self.text]
         if self.bbox is not None:
-            args += ["--bbox", ",".join(f"{v:g}" for v in self.bbox)]
+            box = format_bbox(self.bbox)
+            # "--bbox -10,…" would read as an option: a west of the meridian needs "--bbox=…".
+            args += [f"--bbox={box}"] if box.startswith("-") else ["--bbox", box]
         return args
 
     def cli_command(self) -> str:
@@ -235,10 +238,29 @@ def apply_filters(events: pd.DataFrame, f: EventFilter) -> pd.DataFrame:
 
 # --- the values offered for each filter ---------------------------------------
 
+def type_options(counts: Mapping[str, int]) -> list[str]:
+    """Event types of a {type: count} facet ("" untyped), most frequent first,
+    then by id (:data:`NONE`, untyped, last of its count)."""
+    merged: dict[str, int] = {}
+    for t, n in counts.items():
+        key = NONE if str(t) == "" else str(t)
+        merged[key] = merged.get(key, 0) + int(n)
+    return sorted(merged, key=lambda t: (-merged[t], t == NONE, t))
+
+
+def actor_options(counts: Mapping[str, int]) -> list[str]:
+    """Actor names of a {name: count} facet, most frequent first, then by name."""
+    return sorted((str(n) for n in counts if str(n)), key=lambda n: (-int(counts[n]), n.casefold()))
+
+
+def source_options(counts: Mapping[str, int]) -> list[str]:
+    """Sources of a {source: count} facet ("" left out), most frequent first, then by name."""
+    return sorted((str(s) for s in counts if str(s)), key=lambda s: (-int(counts[s]), s.casefold()))
+
+
 def type_choices(events: pd.DataFrame) -> list[str]:
     """Event types present, most frequent first, then by id (:data:`NONE`, untyped, last of its count)."""
-    counts = column(events, "event_type").replace("", NONE).value_counts()
-    return sorted((str(t) for t in counts.index), key=lambda t: (-int(counts[t]), t == NONE, t))
+    return type_options(column(events, "event_type").value_counts().to_dict())
 
 
 def actor_choices(events: pd.DataFrame) -> list[str]:
@@ -247,13 +269,20 @@ def actor_choices(events: pd.DataFrame) -> list[str]:
     for names in actor_lists(events):
         for name in names:
             counts[name] = counts.get(name, 0) + 1
-    return sorted(counts, key=lambda n: (-counts[n], n.casefold()))
+    return actor_options(counts)
 
 
 def source_choices(events: pd.DataFrame) -> list[str]:
-    sources = column(events, "source")
-    counts = sources[sources != ""].value_counts()
-    return sorted(counts.index.astype(str), key=lambda s: (-int(counts[s]), s.casefold()))
+    return source_options(column(events, "source").value_counts().to_dict())
+
+
+def format_bbox(bbox: BBox) -> str:
+    """``"west,south,east,north"`` with each number as short as it reads back
+    exactly (a link or a command reproduces the same box)."""
+    def short(v: float) -> str:
+        text = f"{v:g}"
+        return text if float(text) == v else repr(float(v))
+    return ",".join(short(float(v)) for v in bbox)
 
 
 def parse_bbox(text: str) -> BBox:

@@ -16,13 +16,13 @@ import geopandas as gpd
 
 from ..errors import StoreError
 from ..merge import MergeResult
-from .base import BBox, EventStore, WriteResult, select_events
+from .base import BBox, EventStore, StoreSummary, WriteResult, select_events, summarize
 from .geopackage import GeoPackageStore
 
 __all__ = [
-    "BBox", "EventStore", "GeoPackageStore", "MergeResult", "WriteResult", "append_events",
+    "BBox", "EventStore", "GeoPackageStore", "MergeResult", "StoreSummary", "WriteResult", "append_events",
     "ingest_events", "is_database_url", "open_store", "read_events", "select_events",
-    "store_version", "update_events",
+    "store_summary", "store_version", "summarize", "update_events",
 ]
 
 DATABASE_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
@@ -71,6 +71,11 @@ def update_events(store: str | EventStore, transform: Callable[[gpd.GeoDataFrame
                   ids_starting_with: str | None = None) -> gpd.GeoDataFrame:
     """Apply ``transform`` (a pure frame → frame function, e.g. a review) in one transaction."""
     return open_store(store).update(transform, ids_starting_with=ids_starting_with)
+
+
+def store_summary(store: str | EventStore) -> StoreSummary:
+    """Count, date span and the values of each filter, from aggregates (no full read)."""
+    return open_store(store).summary()
 
 
 def store_version(store: str | EventStore) -> Hashable:

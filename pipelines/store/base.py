@@ -11,11 +11,13 @@ default, one file) and :class:`~pipelines.store.postgis.PostGISStore`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Hashable, Iterable
+from typing import Callable, Hashable, Iterable, Mapping
 
 import geopandas as gpd
+import pandas as pd
 
 from ..merge import MergeResult
 
@@ -28,6 +30,90 @@ class WriteResult:
     added: int
     already_stored: int
     total: int
+
+
+#: ``geo_precision`` facet value of a mention without a location (as in
+#: :data:`pipelines.filters.UNRESOLVED`).
+UNRESOLVED = "unresolved"
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """What the dashboard needs before it reads any event: the date span for
+    the timeline, the values each sidebar filter offers, the total count.
+    Databases compute it with aggregates, never a full read.
+
+    Facets map a value to its number of events: ``types`` ("" untyped),
+    ``sources``, ``precisions`` (:data:`UNRESOLVED` for mentions without a
+    location), ``statuses`` ("" not reviewed), ``actors`` (each name in an
+    event's ``actors`` list). ``intervals`` counts events per
+    (date, date_end, date_precision), the timeline strip's bars."""
+
+    count: int
+    first: date | None = None
+    last: date | None = None
+    types: Mapping[str, int] = field(default_factory=dict)
+    sources: Mapping[str, int] = field(default_factory=dict)
+    precisions: Mapping[str, int] = field(default_factory=dict)
+    statuses: Mapping[str, int] = field(default_factory=dict)
+    actors: Mapping[str, int] = field(default_factory=dict)
+    intervals: tuple[tuple[str, str, str, int], ...] = ()
+
+    def date_span(self) -> tuple[date, date] | None:
+        return None if self.first is None or self.last is None else (self.first, self.last)
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _counts(pairs: Iterable[tuple[object, object]]) -> dict[str, int]:
+    """(value, n) rows of a GROUP BY → {value: n}; NULL reads as ""."""
+    out: Counter = Counter()
+    for value, n in pairs:
+        out["" if value is None else str(value)] += int(n)
+    return dict(out)
+
+
+def actor_counts(lists: Iterable[tuple[object, object]]) -> dict[str, int]:
+    """(actors cell, n) rows → {actor name: n}, parsed as the filters parse it."""
+    from ..filters import parse_actors
+
+    out: Counter = Counter()
+    for cell, n in lists:
+        for name in parse_actors("" if cell is None else str(cell)):
+            out[name] += int(n)
+    return dict(out)
+
+
+def summarize(events: pd.DataFrame) -> StoreSummary:
+    """The summary of a frame (the reference every backend's aggregates equal)."""
+    if len(events) == 0:
+        return StoreSummary(0)
+    text = {c: events[c].where(events[c].notna(), "").astype(str) if c in events.columns
+            else pd.Series("", index=events.index) for c in
+            ("date", "date_end", "date_precision", "event_type", "source", "geo_precision", "review_status", "actors")}
+    ends = text["date_end"].where(text["date_end"] != "", text["date"])
+    starts = [d for d in map(_day, text["date"]) if d is not None]
+    finishes = [d for d in map(_day, ends) if d is not None]
+    located = events["resolved"].astype(bool) & events["lat"].notna() & events["lon"].notna()
+    precision = text["geo_precision"].where(located, UNRESOLVED)
+    intervals = pd.DataFrame({"date": text["date"], "date_end": ends, "p": text["date_precision"]})
+    grouped = intervals.groupby(["date", "date_end", "p"]).size()
+    return StoreSummary(
+        count=len(events),
+        first=min(starts) if starts else None,
+        last=max(finishes or starts) if starts else None,
+        types=_counts(text["event_type"].value_counts().items()),
+        sources=_counts(text["source"].value_counts().items()),
+        precisions=_counts(precision.value_counts().items()),
+        statuses=_counts(text["review_status"].value_counts().items()),
+        actors=actor_counts(text["actors"].value_counts().items()),
+        intervals=tuple(sorted((str(a), str(b), str(p), int(n)) for (a, b, p), n in grouped.items())),
+    )
 
 
 class EventStore(ABC):
@@ -67,6 +153,15 @@ class EventStore(ABC):
 
     def count(self) -> int:
         return len(self.read())
+
+    def summary(self) -> StoreSummary:
+        """Date span, filter values and count (:class:`StoreSummary`). This
+        fallback reads everything; the backends override it with aggregates."""
+        return summarize(self.read())
+
+    def date_span(self) -> tuple[date, date] | None:
+        """(first ``date``, last ``date_end``), None for an empty store."""
+        return self.summary().date_span()
 
 
 def check_bbox(bbox: BBox | None) -> BBox | None:

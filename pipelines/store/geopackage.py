@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import glob
 import os
+import sqlite3
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +27,8 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from ..errors import StoreError
 from ..merge import MergeResult, merge_append, merge_reingest
 from ..schema import EVENT_COLUMNS, conform, empty_events_frame
-from .base import BBox, EventStore, WriteResult, check_bbox, select_events
+from .base import (UNRESOLVED, BBox, EventStore, StoreSummary, WriteResult, _counts, _day, actor_counts,
+                   check_bbox, select_events)
 
 LAYER = "events"
 
@@ -88,6 +90,67 @@ class GeoPackageStore(EventStore):
         # The pure filter again: exact edges, the antimeridian, and what GDAL did not do.
         return select_events(events, start=start, end=end, bbox=bbox)
 
+    @contextmanager
+    def _sqlite(self) -> Iterator[tuple[sqlite3.Connection, set[str]] | None]:
+        """A read-only SQLite connection to the GeoPackage (it is an SQLite
+        file) and its column names, under the shared lock; None when there is
+        no store yet. Aggregates in SQLite need no GDAL and no frame."""
+        if not self.path.exists():
+            yield None
+            return
+        with _locked(self.path, exclusive=False):
+            try:
+                conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot read the event store ({exc})") from exc
+            try:
+                columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{LAYER}")')}
+                yield (conn, columns) if columns else None
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot read the event store ({exc})") from exc
+            finally:
+                conn.close()
+
+    def count(self) -> int:
+        with self._sqlite() as db:
+            return 0 if db is None else int(db[0].execute(f'SELECT count(*) FROM "{LAYER}"').fetchone()[0])
+
+    def date_span(self):
+        with self._sqlite() as db:
+            if db is None:
+                return None
+            first, last = db[0].execute(_SPAN_SQL).fetchone()
+        first, last = _day(first), _day(last)
+        return None if first is None or last is None else (first, last)
+
+    def summary(self) -> StoreSummary:
+        """Aggregates in SQLite: a few scans of the table, no frame built."""
+        with self._sqlite() as db:
+            if db is None:
+                return StoreSummary(0)
+            conn, columns = db
+
+            def col(name: str) -> str:  # an absent later column reads as ""
+                return f'coalesce("{name}", \'\')' if name in columns else "''"
+
+            def facet(expr: str) -> dict[str, int]:
+                return _counts(conn.execute(f'SELECT {expr}, count(*) FROM "{LAYER}" GROUP BY 1'))
+
+            total = int(conn.execute(f'SELECT count(*) FROM "{LAYER}"').fetchone()[0])
+            first, last = conn.execute(_SPAN_SQL).fetchone()
+            located = ('("resolved" IS NOT NULL AND "resolved" <> 0 AND "lat" IS NOT NULL AND "lon" IS NOT NULL)')
+            intervals = conn.execute(
+                f'SELECT {col("date")}, CASE WHEN {col("date_end")} <> \'\' THEN "date_end" ELSE {col("date")} END, '
+                f'{col("date_precision")}, count(*) FROM "{LAYER}" GROUP BY 1, 2, 3').fetchall()
+            return StoreSummary(
+                count=total, first=_day(first), last=_day(last),
+                types=facet(col("event_type")), sources=facet(col("source")),
+                precisions=facet(f"CASE WHEN {located} THEN {col('geo_precision')} ELSE '{UNRESOLVED}' END"),
+                statuses=facet(col("review_status")),
+                actors=actor_counts(conn.execute(f'SELECT {col("actors")}, count(*) FROM "{LAYER}" GROUP BY 1')),
+                intervals=tuple(sorted((str(a), str(b), str(p), int(n)) for a, b, p, n in intervals)),
+            )
+
     def ingest(self, events: gpd.GeoDataFrame, article_ids: Iterable[str]) -> MergeResult:
         ids = list(article_ids)
         return _transaction(self.path, lambda existing: merge_reingest(existing, events, ids))
@@ -112,6 +175,14 @@ class GeoPackageStore(EventStore):
         except OSError:
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+#: First ``date`` and last ``date_end`` (or ``date``) that look like ISO dates.
+_ISO = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+_SPAN_SQL = (
+    f'SELECT min("date"), max(CASE WHEN "date_end" GLOB {_ISO} THEN "date_end" ELSE "date" END) '
+    f'FROM "{LAYER}" WHERE "date" GLOB {_ISO}'
+)
 
 
 def _transaction(path: Path, step: Callable[[gpd.GeoDataFrame], MergeResult], *,

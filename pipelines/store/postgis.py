@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import StoreError
 from ..merge import MergeResult, merge_append, merge_reingest
 from ..schema import EVENT_COLUMNS, conform, empty_events_frame
-from .base import BBox, EventStore, WriteResult, check_bbox
+from .base import UNRESOLVED, BBox, EventStore, StoreSummary, WriteResult, actor_counts, check_bbox
 
 try:
     import psycopg
@@ -79,6 +79,37 @@ def _sql_value(column: str, value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return value
+
+
+#: GROUPING(t, s, p, r, d) of each grouping set of :data:`_SUMMARY_SQL` (a bit is 1 when
+#: its column is not grouped).
+_FACET_SETS = {"types": 0b01111, "sources": 0b10111, "precisions": 0b11011, "statuses": 0b11101}
+_INTERVALS = 0b11110
+_ALL = 0b11111
+_SUMMARY_SQL = """
+WITH e AS (
+  SELECT coalesce(event_type, '') AS t, coalesce(source, '') AS s,
+         CASE WHEN resolved AND lat IS NOT NULL AND lon IS NOT NULL THEN coalesce(geo_precision, '')
+              ELSE %(unresolved)s END AS p,
+         coalesce(review_status, '') AS r, date, coalesce(date_end, date) AS date_end,
+         coalesce(date::text, '') AS d, coalesce(coalesce(date_end, date)::text, '') AS de,
+         coalesce(date_precision, '') AS dp
+  FROM {table})
+SELECT GROUPING(t, s, p, r, d), t, s, p, r, d, de, dp, count(*), min(date), max(date_end)
+FROM e GROUP BY GROUPING SETS ((t), (s), (p), (r), (d, de, dp), ())
+"""
+#: An ``actors`` cell that is a JSON list of plain strings (no escapes, no
+#: control characters), as the tagger writes it: safe to cast to jsonb and
+#: unnest in SQL. Anything else (hand-made imports) is grouped and parsed in
+#: Python by :func:`pipelines.filters.parse_actors`, so a malformed cell never
+#: fails the query.
+_PLAIN_ACTORS = r'^\[[ \t\n\r]*("[^"\\[:cntrl:]]*"[ \t\n\r]*(,[ \t\n\r]*"[^"\\[:cntrl:]]*"[ \t\n\r]*)*)?\]$'
+_ACTORS_SQL = """
+SELECT name, count(*) FROM {table},
+  jsonb_array_elements_text(CASE WHEN actors ~ %(plain)s THEN actors::jsonb ELSE '[]'::jsonb END) AS name
+WHERE name <> '' GROUP BY name
+"""
+_OTHER_ACTORS_SQL = "SELECT actors, count(*) FROM {table} WHERE actors !~ %(plain)s GROUP BY actors"
 
 
 class PostGISStore(EventStore):
@@ -160,6 +191,21 @@ class PostGISStore(EventStore):
 
     def read(self, *, start: date | None = None, end: date | None = None,
              bbox: BBox | None = None) -> gpd.GeoDataFrame:
+        where, params = self.read_conditions(start=start, end=end, bbox=bbox)
+        with self._connect() as conn, conn.cursor() as cur:
+            return self._select(cur, where, params)
+
+    def read_query(self, *, start: date | None = None, end: date | None = None,
+                   bbox: BBox | None = None) -> tuple[sql.Composed, dict[str, Any]]:
+        """The SELECT :meth:`read` runs, with its parameters (to EXPLAIN it)."""
+        where, params = self.read_conditions(start=start, end=end, bbox=bbox)
+        return sql.SQL("SELECT {} FROM {} WHERE {}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in EVENT_COLUMNS), self._ident(TABLE), where), params
+
+    def read_conditions(self, *, start: date | None = None, end: date | None = None,
+                        bbox: BBox | None = None) -> tuple[sql.Composable, dict[str, Any]]:
+        """The WHERE of a window read: dates against the (date, date_end)
+        index, the box against the GiST index on ``geom``."""
         bbox = check_bbox(bbox)
         conditions: list[sql.Composable] = [sql.SQL("TRUE")]
         params: dict[str, Any] = {}
@@ -178,13 +224,47 @@ class PostGISStore(EventStore):
                 conditions.append(sql.SQL(
                     "(geom && ST_MakeEnvelope(%(west)s, %(south)s, 180, %(north)s, 4326) OR "
                     "geom && ST_MakeEnvelope(-180, %(south)s, %(east)s, %(north)s, 4326))"))
-        with self._connect() as conn, conn.cursor() as cur:
-            return self._select(cur, sql.SQL(" AND ").join(conditions), params)
+        return sql.SQL(" AND ").join(conditions), params
 
     def count(self) -> int:
         with self._connect() as conn, conn.cursor() as cur:
             cur.execute(sql.SQL("SELECT count(*) FROM {}").format(self._ident(TABLE)))
             return int(cur.fetchone()[0])
+
+    def date_span(self) -> tuple[date, date] | None:
+        """min(date), max(date_end): two ends of the (date, date_end) index."""
+        with self._connect() as conn, conn.cursor() as cur:
+            cur.execute(sql.SQL("SELECT min(date), max(coalesce(date_end, date)) FROM {}").format(
+                self._ident(TABLE)))
+            first, last = cur.fetchone()
+        return None if first is None or last is None else (first, last)
+
+    def summary(self) -> StoreSummary:
+        """One scan with GROUPING SETS for the facets, the timeline's
+        intervals, the span and the count; actors unnested from their JSON
+        lists in SQL (see :data:`_PLAIN_ACTORS`)."""
+        with self._connect() as conn, conn.cursor() as cur:
+            cur.execute(sql.SQL(_SUMMARY_SQL).format(table=self._ident(TABLE)), {"unresolved": UNRESOLVED})
+            rows = cur.fetchall()
+            cur.execute(sql.SQL(_ACTORS_SQL).format(table=self._ident(TABLE)), {"plain": _PLAIN_ACTORS})
+            plain = cur.fetchall()
+            cur.execute(sql.SQL(_OTHER_ACTORS_SQL).format(table=self._ident(TABLE)), {"plain": _PLAIN_ACTORS})
+            other = actor_counts(cur.fetchall())
+        facets: dict[int, dict[str, int]] = {mask: {} for mask in _FACET_SETS.values()}
+        intervals, total, first, last = [], 0, None, None
+        for grouping, t, s, p, r, d, de, dp, n, lo, hi in rows:
+            if grouping == _ALL:
+                total, first, last = int(n), lo, hi
+            elif grouping == _INTERVALS:
+                intervals.append((d, de, dp, int(n)))
+            else:
+                facets[grouping][{_FACET_SETS["types"]: t, _FACET_SETS["sources"]: s,
+                                  _FACET_SETS["precisions"]: p, _FACET_SETS["statuses"]: r}[grouping]] = int(n)
+        actors = {name: int(n) for name, n in plain}
+        for name, n in other.items():
+            actors[name] = actors.get(name, 0) + n
+        return StoreSummary(count=total, first=first, last=last, actors=actors, intervals=tuple(sorted(intervals)),
+                            **{name: facets[mask] for name, mask in _FACET_SETS.items()})
 
     def version(self) -> int:
         with self._connect() as conn, conn.cursor() as cur:
