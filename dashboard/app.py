@@ -72,15 +72,18 @@ def add_article(settings: Settings) -> None:
         st.success(safe.markdown_text(upload.summary(report)))
 
 
-def event_detail(events, shown, settings: Settings) -> None:
+def event_detail(shown, settings: Settings, version) -> None:
     """Pick one event (shown, in the review queue, or not reviewed yet): all of
-    it (evidence, source, claims side by side, review history), and its review."""
+    it (evidence, source, claims side by side, review history), and its review.
+    The claims come from a store read of the event's own dates (anywhere, not
+    only in the window on screen)."""
     if not len(shown):
         return
     st.subheader("Event details and review")
     row = review.pick_event(shown)
     if row is not None:
-        st.html(detail.detail_html(row, detail.related_claims(events, row)))
+        context = cache.related_events(settings.store, version, *data.event_dates(row))
+        st.html(detail.detail_html(row, detail.related_claims(context, row)))
         review_panel(row, shown, settings)
 
 
@@ -90,30 +93,33 @@ def review_panel(row, shown, settings: Settings) -> None:
                  assets.static_base_url(st.get_option("server.baseUrlPath")))
 
 
-def filters_panel(events, box) -> filters.EventFilter:
-    """The sidebar's filters (seeded once from the URL); no dates."""
+def filters_panel(summary, box) -> filters.EventFilter:
+    """The sidebar's filters (seeded once from the URL), offering the store
+    summary's values; no dates, the area included."""
     filters.seed_from_url()
-    return filters.widgets(events, container=box)
+    return filters.widgets(summary, container=box)
 
 
-def timeline(events, filtered, view) -> filters.ViewState:
-    """The range slider, the playback day and the strip of event intervals:
-    what is on screen, as a ViewState."""
-    span = data.date_span(events)
+def timeline(summary, view) -> filters.ViewState:
+    """The range slider over the whole store's span, the playback day and the
+    strip of the store's event intervals: what is on screen, as a ViewState."""
+    span = data.summary_span(summary)
+    extra = {**playback.playback_state(), "map_mode": filters.map_mode()}
     if span is None:
-        return filters.ViewState(**view.as_kwargs(), **playback.playback_state())
+        return filters.ViewState(**view.as_kwargs(), **extra)
     start, end, day = playback.controls(span.start, span.end)
-    state = filters.ViewState(**{**view.as_kwargs(), "start": start, "end": end, "day": day},
-                              **playback.playback_state())
+    state = filters.ViewState(**{**view.as_kwargs(), "start": start, "end": end, "day": day}, **extra)
     if span.start < span.end:
-        strip = charts.strip_chart(playback.interval_frame(filtered), span.start, span.end, state.shown_range())
+        strip = charts.strip_chart(data.summary_intervals(summary), span.start, span.end, state.shown_range())
         st.altair_chart(strip, use_container_width=True, height=charts.frame_height(strip))
     st.caption(playback.caption(state))
     return state
 
 
-def map_panel(shown, events=None, store=None) -> None:
-    """The map, drawn as markers, clusters or a heat map (see dashboard.density)."""
+def map_panel(shown, events=None, version=None) -> None:
+    """The map, drawn as markers, clusters or a heat map (see dashboard.density).
+    ``events`` is the frame read (the popup records of clusters, written once
+    per ``version``: the store, its version and the window read)."""
     n_located = int(data.located(shown).sum()) if len(shown) else 0
     choice = st.radio(
         "Map", density.MODES, format_func=density.MODE_LABELS.get, horizontal=True, key="map_mode",
@@ -122,7 +128,6 @@ def map_panel(shown, events=None, store=None) -> None:
     note = density.mode_note(choice, n_located)
     if note:
         st.caption(note)
-    version = (str(store), data.store_version(store)) if store is not None and events is not None else None
     st_folium(
         mapview.build_map(shown, assets.static_base_url(st.get_option("server.baseUrlPath")), mode=choice,
                           all_events=events, version=version),
@@ -189,36 +194,48 @@ def main() -> None:
     filter_box = st.sidebar.container()
     add_article(settings)
     try:
-        events = cache.events_frame(store, data.store_version(store))
+        version = data.store_version(store)
+        summary = cache.store_summary(store, version)
     except EventAtlasError as exc:
         show_error(exc)
         return
-    if events.empty:
+    if not summary.count:
         st.info("No events yet: add an article in the sidebar, or run "
                 "`python -m pipelines ingest geodata/examples` (or your own articles) to fill the store "
                 f"{safe.markdown_text(store)}, then reload this page.")
         return
-    view = filters_panel(events, filter_box)
-    playback.playback_controls(data.date_span(events))
-    st.fragment(screen, run_every=playback.interval())(events, filters.apply_filters(events, view), view, settings)
+    view = filters_panel(summary, filter_box)
+    playback.playback_controls(data.summary_span(summary))
+    st.fragment(screen, run_every=playback.interval())(summary, view, settings, version)
 
 
-def screen(events, filtered, view, settings: Settings) -> None:
-    """Everything that follows the timeline. While playing, only this reruns."""
-    state = timeline(events, filtered, view)
+def screen(summary, view, settings: Settings, version) -> None:
+    """Everything that follows the timeline. While playing, only this reruns.
+    The store is read for the slider's range and the area (the query's
+    window); playback moves the day inside it, so its steps read nothing."""
+    state = timeline(summary, view)
+    window = (state.start, state.end, view.bbox)
+    try:
+        events = cache.events_frame(settings.store, version, *window)
+    except EventAtlasError as exc:
+        show_error(exc)
+        return
+    filtered = filters.apply_filters(events, view)
     shown = filters.apply_filters(filtered, state)
     counts = data.counts(shown)
 
-    st.markdown(f"**{data.shown_label(counts.total, len(events))}** · "
+    st.markdown(f"**{data.shown_label(counts.total, summary.count)}** · "
                 f"{counts.resolved} on the map · {counts.unresolved} unresolved")
+    read = (str(settings.store), version, *window)  # names ``events``: the store, its version, the window
     if not (playback.is_playing() and playback.playing_map(
             shown, filters.apply_filters(filtered, state.filter()),
-            assets.static_base_url(st.get_option("server.baseUrlPath")))):
-        map_panel(shown, events, settings.store)
+            assets.static_base_url(st.get_option("server.baseUrlPath")),
+            events=events, version=read, shown_range=state.shown_range())):
+        map_panel(shown, events, read)
     charts_panel(filtered, shown, state)
     downloads_panel(shown, state, settings.store)
     table_panel(shown)
-    event_detail(events, shown, settings)
+    event_detail(shown, settings, version)
     review_queue(shown, counts)
     filters.write_url(state)
     playback.stop_timer_when_done()

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines.exporters import filter_by_dates
-from pipelines.store import read_events
+from pipelines.store import BBox, StoreSummary, read_events, store_summary
 from pipelines.store import store_version as _store_version
 
 #: Columns of the events table, in display order.
@@ -46,9 +46,47 @@ def store_label(store: str) -> str:
     return os.path.abspath(store)
 
 
-def load_events(store: str) -> gpd.GeoDataFrame:
-    """All events of the store, conformed to the schema (empty if no file)."""
-    return read_events(store)
+def load_events(store: str, start: date | None = None, end: date | None = None,
+                bbox: BBox | None = None) -> gpd.GeoDataFrame:
+    """The store's events, conformed to the schema (empty if no file); with
+    ``start``/``end``/``bbox`` only those the store's own query selects (SQL
+    in PostGIS, GDAL's R-tree in a GeoPackage): the dashboard reads the
+    timeline's window, not the whole store."""
+    return read_events(store, start=start, end=end, bbox=bbox)
+
+
+def load_summary(store: str) -> StoreSummary:
+    """Count, date span and filter values of the store, from aggregates
+    (no full read in PostGIS or in a GeoPackage)."""
+    return store_summary(store)
+
+
+def summary_span(summary: StoreSummary) -> "DateSpan | None":
+    """The timeline's extent: the whole store's first date to its last."""
+    span = summary.date_span()
+    return None if span is None else DateSpan(*span)
+
+
+def summary_intervals(summary: StoreSummary) -> pd.DataFrame:
+    """The timeline strip's bars for the whole store (the columns of
+    :func:`dashboard.timeline.interval_frame`), from the summary's counts."""
+    columns = ["date", "date_end", "stop", "date_precision", "count"]
+    frame = pd.DataFrame(list(summary.intervals), columns=["date", "date_end", "date_precision", "count"])
+    iso = r"^\d{4}-\d{2}-\d{2}$"
+    frame = frame[frame["date"].str.match(iso) & frame["date_end"].str.match(iso)] if len(frame) else frame
+    if not len(frame):
+        return pd.DataFrame(columns=columns)
+    frame = frame.assign(stop=(pd.to_datetime(frame["date_end"]) + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d"))
+    return frame.loc[:, columns].reset_index(drop=True)
+
+
+def event_dates(row: pd.Series) -> tuple[date | None, date | None]:
+    """An event's [date, date_end]: the read that holds every claim
+    :func:`pipelines.claims.related_claims` may relate to it (it relates only
+    events whose dates overlap the event's own)."""
+    start = _parse(row.get("date"))
+    end = _parse(row.get("date_end")) or start
+    return start, end
 
 
 def _parse(value: str) -> date | None:

@@ -21,14 +21,20 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
+from pipelines.errors import InputError
 from pipelines.filters import (
     NONE, PRECISION_CHOICES, REVIEW_CHOICES, UNRESOLVED, UNREVIEWED, EventFilter, actor_choices,
-    source_choices, type_choices,
+    actor_options, format_bbox, parse_bbox, source_choices, source_options, type_choices, type_options,
 )
 from pipelines.filters import apply_filters as _apply
+from pipelines.store import StoreSummary
+
+from .density import MODES as MAP_MODES
+from .safe import markdown_text
 
 __all__ = [
     "ViewState", "apply_filters", "to_query", "from_query", "read_url", "write_url", "MODES", "SPEEDS",
+    "MAP_MODES", "map_mode", "bbox_from_text",
     "NONE", "UNRESOLVED", "UNREVIEWED", "PRECISION_CHOICES", "REVIEW_CHOICES",
     "type_choices", "actor_choices", "source_choices",
 ]
@@ -39,6 +45,8 @@ MODES = ("cumulative", "window")
 #: Seconds per day step offered for playback.
 SPEEDS = (0.5, 1.0, 2.0)
 DEFAULT_WINDOW = 7
+#: The map panel's default drawing (dashboard.density.MODES).
+DEFAULT_MAP_MODE = "auto"
 MAX_WINDOW = 366
 
 # URL parameter of each multi-valued filter (repeated: ?type=a&type=b).
@@ -50,12 +58,15 @@ _LISTS = {"types": "type", "actors": "actor", "sources": "source",
 class ViewState(EventFilter):
     """What is on screen. ``start``/``end`` are the timeline's date range;
     ``day`` is the playback position inside it (None: the range's end, which
-    in cumulative mode shows the whole range)."""
+    in cumulative mode shows the whole range). ``map_mode`` is how the map
+    draws the events (auto, markers, clusters, heat): not a filter, but part
+    of the view a link reproduces."""
 
     mode: str = "cumulative"
     window: int = DEFAULT_WINDOW
     speed: float = 1.0
     day: date | None = None
+    map_mode: str = DEFAULT_MAP_MODE
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -65,6 +76,8 @@ class ViewState(EventFilter):
             raise ValueError(f"window {self.window}")
         if float(self.speed) not in SPEEDS:
             raise ValueError(f"speed {self.speed}")
+        if self.map_mode not in MAP_MODES:
+            raise ValueError(f"map mode {self.map_mode!r}")
 
     def filter(self) -> EventFilter:
         """The filters without the playback settings."""
@@ -116,7 +129,7 @@ def to_query(state: ViewState) -> dict[str, str | list[str]]:
     if state.text:
         query["q"] = state.text
     if state.bbox is not None:
-        query["bbox"] = ",".join(f"{v:g}" for v in state.bbox)
+        query["bbox"] = format_bbox(state.bbox)
     if state.mode != "cumulative":
         query["mode"] = state.mode
     if state.window != DEFAULT_WINDOW:
@@ -125,6 +138,8 @@ def to_query(state: ViewState) -> dict[str, str | list[str]]:
         query["speed"] = f"{state.speed:g}"
     if state.day:
         query["day"] = state.day.isoformat()
+    if state.map_mode != DEFAULT_MAP_MODE:
+        query["map"] = state.map_mode
     return query
 
 
@@ -169,14 +184,15 @@ def from_query(params: Mapping[str, object] | Callable[[str], list[str]]) -> Vie
     bbox = _values(params, "bbox")
     if bbox:
         try:
-            from pipelines.filters import parse_bbox
-
             kwargs["bbox"] = parse_bbox(bbox[-1])
-        except Exception:  # noqa: BLE001 - a bad bbox in a URL is ignored
+        except InputError:  # a bad bbox in a URL is ignored, as every malformed value
             pass
     mode = _values(params, "mode")[-1:]
     if mode and mode[0] in MODES:
         kwargs["mode"] = mode[0]
+    drawn = _values(params, "map")[-1:]
+    if drawn and drawn[0] in MAP_MODES:
+        kwargs["map_mode"] = drawn[0]
     for key, cast, ok in (("window", int, lambda v: 1 <= v <= MAX_WINDOW),
                           ("speed", float, lambda v: v in SPEEDS)):
         raw = _values(params, key)[-1:]
@@ -213,6 +229,10 @@ def write_url(state: ViewState) -> None:
 #: Session-state key of each filter's widget.
 WIDGET_KEYS = {"types": "f_types", "actors": "f_actors", "sources": "f_sources",
                "precisions": "f_precisions", "statuses": "f_statuses", "text": "f_text"}
+#: Session-state key of the area (bbox) text input, and of the map panel's radio
+#: (the same key as dashboard.timeline.MAP_MODE).
+BBOX_KEY = "f_bbox"
+MAP_MODE_KEY = "map_mode"
 _SEEDED = "_view_seeded_from_url"
 
 
@@ -227,6 +247,8 @@ def seed_from_url() -> ViewState:
         for name, key in WIDGET_KEYS.items():
             value = getattr(state, name)
             st.session_state[key] = list(value) if isinstance(value, tuple) else value
+        st.session_state[BBOX_KEY] = format_bbox(state.bbox) if state.bbox is not None else ""
+        st.session_state[MAP_MODE_KEY] = state.map_mode
         from . import timeline
 
         timeline.seed(state)
@@ -239,20 +261,45 @@ def _label(value: str) -> str:
     return str(value).replace("_", " ") if "_" in str(value) and " " not in str(value) else str(value)
 
 
-def widgets(events: pd.DataFrame, *, container=None) -> EventFilter:
-    """The sidebar's filters over ``events``; returns what they select (no dates:
-    the timeline owns those). Values no longer offered (a URL made on another
-    store) are dropped."""
+def map_mode() -> str:
+    """The map panel's mode (its radio's value), for the :class:`ViewState`."""
+    import streamlit as st
+
+    mode = st.session_state.get(MAP_MODE_KEY, DEFAULT_MAP_MODE)
+    return mode if mode in MAP_MODES else DEFAULT_MAP_MODE
+
+
+def bbox_from_text(text: str):
+    """The area input's value → a bbox, None when empty. Raises InputError
+    with a message for the user when it is not four numbers W,S,E,N in degrees."""
+    if not str(text or "").strip():
+        return None
+    return parse_bbox(text)
+
+
+def _options(source: StoreSummary | pd.DataFrame) -> dict[str, list[str]]:
+    """The values each filter offers: from the store's summary (aggregates),
+    or from a frame of events. Precisions and statuses are fixed lists, so a
+    link choosing one is valid even before any event has it."""
+    if isinstance(source, StoreSummary):
+        types, actors, sources = (type_options(source.types), actor_options(source.actors),
+                                  source_options(source.sources))
+    else:
+        types, actors, sources = type_choices(source), actor_choices(source), source_choices(source)
+    return {"types": types, "actors": actors, "sources": sources,
+            "precisions": list(PRECISION_CHOICES), "statuses": list(REVIEW_CHOICES)}
+
+
+def widgets(source: StoreSummary | pd.DataFrame, *, container=None) -> EventFilter:
+    """The sidebar's filters, offering the values of ``source`` (the store's
+    summary, or a frame of events); returns what they select, the area
+    included (no dates: the timeline owns those). Values no longer offered
+    (a URL made on another store) are dropped before the widgets are drawn,
+    since a multiselect whose value is not among its options fails."""
     import streamlit as st
 
     box = container if container is not None else st.sidebar
-    options = {
-        "types": type_choices(events),
-        "actors": actor_choices(events),
-        "sources": source_choices(events),
-        "precisions": list(PRECISION_CHOICES),
-        "statuses": list(REVIEW_CHOICES),
-    }
+    options = _options(source)
     for name, choices in options.items():
         key = WIDGET_KEYS[name]
         current = st.session_state.get(key) or []
@@ -268,10 +315,23 @@ def widgets(events: pd.DataFrame, *, container=None) -> EventFilter:
         "precisions": "How precisely the place is located; 'unresolved' are mentions without a place.",
         "statuses": "The analyst's decision; 'unreviewed' is not decided yet.",
     }
+    if isinstance(source, StoreSummary):  # the fixed lists say what the store holds
+        for name, facet, empty in (("precisions", source.precisions, "(none)"),
+                                   ("statuses", source.statuses, UNREVIEWED)):
+            held = " · ".join(f"{v or empty} {n:,}" for v, n in sorted(facet.items(), key=lambda i: -i[1]))
+            helps[name] += f" In the store: {held}." if held else ""
     with box:
         st.header("Filters")
         text = st.text_input("Search place, mention, sentence", key=WIDGET_KEYS["text"],
                              help='Every word must occur; "quoted words" as a phrase.')
+        area = st.text_input("Area W,S,E,N", key=BBOX_KEY, placeholder="e.g. 35,50,37.5,51",
+                             help="Only located events inside west,south,east,north (degrees); "
+                                  "the store reads only this area. Empty: everywhere.")
+        try:
+            bbox = bbox_from_text(area)
+        except InputError as exc:
+            st.error(markdown_text(f"Area not applied: {exc}"), icon="⚠️")
+            bbox = None
         chosen = {}
         for name, choices in options.items():
             if not choices:
@@ -280,4 +340,4 @@ def widgets(events: pd.DataFrame, *, container=None) -> EventFilter:
             chosen[name] = tuple(st.multiselect(labels[name], choices, key=WIDGET_KEYS[name],
                                                 format_func=_label, help=helps[name],
                                                 placeholder="all"))
-    return EventFilter(text=text or "", **chosen)
+    return EventFilter(text=text or "", bbox=bbox, **chosen)
