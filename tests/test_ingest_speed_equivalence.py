@@ -91,3 +91,23 @@ def test_span_reach_allows_exactly_the_spans_the_per_length_check_allowed(geopar
             for j in range(i, min(len(tokens), i + geoparser.max_ngram)):
                 expected = not any(k in person for k in range(i, j + 1)) and _span_ok_reference(TEXT, tokens, i, j)
                 assert (j <= reach and tokens[j].capitalised) == expected, (i, j, tokens[i], tokens[j])
+
+
+def test_results_packed_for_the_client_come_back_equal(pipeline):
+    """Dask workers send events as tuples of field values; the client rebuilds
+    the same Event objects (and failed items keep their error)."""
+    import pickle
+
+    from pipelines.articles import Article
+    from pipelines.distributed import pack_results, unpack_results
+    from pipelines.schema import article_id_for
+    from pipelines.sources.ingest import ItemResult
+
+    article = Article(text=TEXT, source="test", title="", published=date(2023, 5, 23), url="https://example.org/a")
+    found = pipeline.events_for(article)
+    assert len(found.events) >= 3
+    results = [ItemResult(4, list(found.events), found.unresolved, article_id_for(TEXT), note="date: x"),
+               ItemResult(5, error="item 5: HTTP 404")]
+    back = unpack_results(pickle.loads(pickle.dumps(pack_results(results))))
+    assert back == results
+    assert [vars(e) for e in back[0].events] == [vars(e) for e in found.events]
