@@ -220,7 +220,7 @@ def screen(summary, view, settings: Settings, version) -> None:
     except EventAtlasError as exc:
         show_error(exc)
         return
-    filtered = filters.apply_filters(events, view)
+    filtered = cache.filtered_frame(settings.store, version, *window, view.base())
     shown = filters.apply_filters(filtered, state)
     counts = data.counts(shown)
 
