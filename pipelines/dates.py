@@ -188,6 +188,13 @@ _AGO = re.compile(
     r"\b(?:[0-9][0-9]?|an?|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:days?|weeks?)\s+ago\b"
 )
 _WEEKDAY_NAME = re.compile(_WEEKDAY)
+#: Every date expression holds one of these: a digit, a capitalised month or
+#: weekday name, or the literal start of a relative pattern (case-insensitive
+#: here: a superset of matching the lowercased text). Most sentences hold none,
+#: and one search rules them out before the dozen scans above.
+_MAYBE_DATE = re.compile(
+    rf"[0-9]|{_alternation(_MONTH_NUMBERS)}|{_alternation(_WEEKDAYS)}|(?i:yesterday|today|tonight|last|this|ago)"
+)
 _WEEKDAY_QUALIFIER = re.compile(r"\b(?i:last|this\s+past|past|next|this\s+coming|this|on)\s+\Z")
 _FIXED_RELATIVE = {
     "yesterday": "days:-1", "last night": "days:-1",
@@ -206,6 +213,8 @@ def find_dates(text: str) -> list[DateMention]:
     longer wins); relative words overlapping them are dropped, so
     "on Monday, May 22" is one explicit date, not a weekday plus a date.
     """
+    if not _MAYBE_DATE.search(text):
+        return []
     explicit = _non_overlapping(_explicit_mentions(text))
     ends = [m.end for m in explicit]  # sorted: the kept explicit mentions do not overlap
     relative = [m for m in _non_overlapping(_relative_mentions(text))

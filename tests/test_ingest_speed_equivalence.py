@@ -111,3 +111,19 @@ def test_results_packed_for_the_client_come_back_equal(pipeline):
     back = unpack_results(pickle.loads(pickle.dumps(pack_results(results))))
     assert back == results
     assert [vars(e) for e in back[0].events] == [vars(e) for e in found.events]
+
+
+def test_the_date_prefilter_only_skips_texts_without_dates():
+    """find_dates returns [] at once when _MAYBE_DATE finds nothing; the full
+    scans must then find nothing either, whatever the case or script."""
+    from pipelines.dates import _MAYBE_DATE, _explicit_mentions, _relative_mentions
+
+    words = ["Shelling", "hit", "the", "town", "YESTERDAY", "Yesterday", "toNIGHT", "LAST WEEK", "last\\nmonth",
+             "THIS MORNING", "two weeks AGO", "Monday", "monday", "May", "may", "Sept.", "22", "2023", "İ", "\u212a",
+             "ß", "ﬁ", "on", "in", "since", "the day before", "—", ",", "."]
+    rng = random.Random(11)
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    texts += ["No date here.", "Residents of Kozinka fled.", "lAsT yEaR", "İSTANBUL LAST YEAR"]
+    for text in texts:
+        if not _MAYBE_DATE.search(text):
+            assert not _explicit_mentions(text) and not _relative_mentions(text), text
