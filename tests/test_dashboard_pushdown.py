@@ -328,3 +328,18 @@ def test_a_download_s_export_command_parses_back_with_a_west_longitude():
     args = build_parser().parse_args([*argv, "--format", "csv", "-o", "x.csv"])
     assert parse_bbox(args.bbox) == f.bbox
     assert args.start == date(2023, 5, 1)
+
+
+def test_the_detail_view_s_claims_come_from_outside_the_area(postgis_url, monkeypatch):
+    """The window read holds only the area; the claims about the picked event
+    (here the enclosing region's, a point outside the area) are read by its dates."""
+    url = f"{postgis_url}?schema=t_{uuid.uuid4().hex[:16]}"
+    kozinka = _event("2023-05-22", "Kozinka", (50.4397, 35.5306))
+    region = _event("2023-05-22", "Belgorod Oblast", (50.6, 36.6), article="pd-b", precision="region",
+                    source="wire B")
+    kozinka.admin1 = region.admin1 = "Belgorod Oblast"
+    _fill(url, [kozinka, region])
+    at = _app(monkeypatch, url, {"bbox": "35.4,50.4,35.6,50.5"})  # Kozinka only
+    assert _count_line(at).startswith("**1 event shown of 2**")
+    html = " ".join(str(h.proto.body) for h in at.get("html"))
+    assert "Shelling near Belgorod Oblast on 2023-05-22." in html and "enclosing area" in html
