@@ -86,7 +86,7 @@ def wait_for_day_window(page, timeout_s: float = 30) -> None:
 def test_playing_keeps_the_map_and_follows_the_day(browser, play_url, screenshots, mode, label):
     with offline_page(browser, play_url) as page:
         page.goto(f"{page.base_url}/?start={START}&end={END}&speed=2")
-        expect(page.get_by_text(COUNT_RE)).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(COUNT_RE).first).to_be_visible(timeout=30_000)
         wait_idle(page)
         page.get_by_text(label, exact=True).click()
         frame = page.frame_locator(MAP_FRAME)
