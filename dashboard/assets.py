@@ -15,7 +15,7 @@ which Streamlit serves at ``<baseUrlPath>/app/static/`` when
 ``server.enableStaticServing`` is on. The copies are generated (``python -m
 dashboard.assets`` or the app's first run), never committed.
 
-The density modes (see :mod:`dashboard.density`) need two Leaflet plugins:
+The density modes (see :mod:`dashboard.density`) need two more scripts:
 
 - Leaflet.heat, which folium ships in its wheel (``folium/templates/
   leaflet_heat.min.js``; folium's own HeatMap would load it from jsdelivr);
