@@ -10,7 +10,7 @@ ADDRESS ?= 127.0.0.1
 .PHONY: setup run test example-data gazetteer bench clean
 
 setup: $(VENV)/.installed
-	# leaflet.markercluster from the npm registry, checked against its pinned sha512 (once; offline after)
+	# supercluster from the npm registry, checked against its pinned sha512 (once; offline after)
 	$(PY) -m dashboard.assets --fetch
 
 $(VENV)/.installed: requirements.txt
