@@ -171,15 +171,19 @@ def table_panel(shown) -> None:
 
 def review_queue(shown, counts) -> None:
     """Unresolved mentions no one has decided on yet (placed or rejected in the review panel)."""
-    queue = review.queue_frame(shown)
-    with st.expander(f"Unresolved mentions in this range ({len(queue)}), kept for review"):
-        if len(queue):
-            st.dataframe(queue, hide_index=True)
+    waiting = int(review.queue_mask(shown).sum()) if len(shown) else 0
+    with st.expander(f"Unresolved mentions in this range ({waiting}), kept for review"):
+        if waiting:
+            pages = density.page_count(waiting)
+            page = st.number_input("Queue page", min_value=1, max_value=pages, value=1, step=1,
+                                   key="queue_page") if pages > 1 else 1
+            st.caption(density.page_label(waiting, page))
+            st.dataframe(review.queue_frame(shown, page), hide_index=True)
             st.caption("To place or reject one: pick from the review queue in the review panel.")
         else:
             st.write("None.")
-        if counts.unresolved > len(queue):
-            st.caption(f"{counts.unresolved - len(queue)} more already decided by a reviewer.")
+        if counts.unresolved > waiting:
+            st.caption(f"{counts.unresolved - waiting} more already decided by a reviewer.")
 
 
 def main() -> None:

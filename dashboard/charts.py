@@ -58,16 +58,25 @@ def per_day(events: pd.DataFrame) -> pd.DataFrame:
     if len(fine) == 0:
         return pd.DataFrame({"day": pd.Series(dtype=str), "type": pd.Series(dtype=str),
                              "count": pd.Series(dtype="int64")})
+    # Count each distinct (date, date_end, type) once, then spread those few
+    # thousand intervals over their days (spreading 100,000 rows one by one
+    # took 0.2 s of every rerun).
+    distinct = pd.DataFrame({
+        "start": fine["date"].astype(str).to_numpy(),
+        "stop": _ends(fine).to_numpy(),
+        "type": column(fine, "event_type").astype(str).to_numpy(),
+    }).value_counts().reset_index(name="n")
     frame = pd.DataFrame({
-        "start": pd.to_datetime(fine["date"].astype(str)),
-        "stop": pd.to_datetime(_ends(fine)),
-        "type": column(fine, "event_type").map(type_label),
+        "start": pd.to_datetime(distinct["start"]),
+        "stop": pd.to_datetime(distinct["stop"]),
+        "type": distinct["type"].map(type_label),
+        "n": distinct["n"],
     })
     spans = (frame["stop"] - frame["start"]).dt.days.clip(lower=0)
     frame = frame.loc[frame.index.repeat(spans + 1)]
     offsets = frame.groupby(level=0).cumcount()
     frame = frame.assign(day=(frame["start"] + pd.to_timedelta(offsets, unit="D")).dt.strftime("%Y-%m-%d"))
-    counts = frame.groupby(["day", "type"]).size().reset_index(name="count")
+    counts = frame.groupby(["day", "type"])["n"].sum().astype("int64").reset_index(name="count")
     return counts.sort_values(["day", "type"]).reset_index(drop=True)
 
 

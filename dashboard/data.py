@@ -150,9 +150,9 @@ class Counts:
 
 
 def counts(events: pd.DataFrame) -> Counts:
-    on_map = resolved(events)
-    n_resolved = len(on_map)
-    by_precision = on_map["geo_precision"].value_counts().to_dict() if n_resolved else {}
+    on_map = located(events)  # a mask, not a copy of the frame (every rerun, before the map)
+    n_resolved = int(on_map.sum())
+    by_precision = events.loc[on_map, "geo_precision"].value_counts().to_dict() if n_resolved else {}
     return Counts(
         total=len(events),
         resolved=n_resolved,

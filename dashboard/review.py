@@ -27,6 +27,7 @@ import pandas as pd
 from pipelines.review import ReviewAction, country_name
 
 from .data import located, table_order
+from .density import PAGE_SIZE, page_of
 from .detail import MAX_LABEL
 from .safe import escape_text, is_missing, text_html
 
@@ -240,10 +241,14 @@ def first_rows(rows: pd.DataFrame, limit: int) -> pd.DataFrame:
     return table_order(rows.loc[dates <= cut]).iloc[:limit].reset_index(drop=True)
 
 
-def queue_frame(events: pd.DataFrame) -> pd.DataFrame:
+def queue_frame(events: pd.DataFrame, page: int | None = None, size: int = PAGE_SIZE) -> pd.DataFrame:
     """The review queue as a plain table: date, mention, sentence, source and
-    the alternatives the geocoder offered (names)."""
+    the alternatives the geocoder offered (names). With ``page`` (1-based),
+    only that page of ``size`` rows: at 100,000 events the whole queue was
+    ~2,000 rows, half a megabyte sent to the browser on every rerun."""
     rows = table_order(events.loc[queue_mask(events)])
+    if page is not None:
+        rows = page_of(rows, page, size)
     names = [", ".join(o.name for o in candidate_options(r)) for _, r in rows.iterrows()]
     table = pd.DataFrame({
         "date": rows["date"], "mention": rows["mention"], "sentence": rows["sentence"],

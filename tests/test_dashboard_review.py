@@ -356,3 +356,18 @@ def test_find_rows_narrows_by_id_place_or_mention():
     assert list(find_rows(rows, "glotovo")["event_id"]) == ["9e420bb7"]
     assert len(find_rows(rows, "  ")) == 3
     assert find_rows(rows, "(.*").empty  # literal text, not a regex
+
+
+def test_queue_pages_hold_every_waiting_mention_once_in_date_order():
+    base = frame()
+    glotovo = base.loc[base["event_id"] == GLOTOVO.event_id]
+    many = pd.concat([glotovo.assign(event_id=[f"q{i:03d}"], mention=[f"Place{i:03d}"],
+                                     date=[f"2023-05-{1 + i % 28:02d}"]) for i in range(250)]
+                     + [base.loc[base["event_id"] != GLOTOVO.event_id]], ignore_index=True)
+    pages = [review.queue_frame(many, page, size=100) for page in (1, 2, 3)]
+    assert [len(p) for p in pages] == [100, 100, 50]
+    mentions = [m for p in pages for m in p["mention"]]
+    assert sorted(mentions) == sorted(f"Place{i:03d}" for i in range(250))
+    dates = [d for p in pages for d in p["date"]]
+    assert dates == sorted(dates)
+    assert list(review.queue_frame(many, 9, size=100)["mention"]) == list(pages[2]["mention"])  # clamped
