@@ -111,7 +111,7 @@ def timeline(summary, view) -> filters.ViewState:
     state = filters.ViewState(**{**view.as_kwargs(), "start": start, "end": end, "day": day}, **extra)
     if span.start < span.end:
         strip = charts.strip_chart(data.summary_intervals(summary), span.start, span.end, state.shown_range())
-        st.altair_chart(strip, use_container_width=True, height=charts.frame_height(strip))
+        st.altair_chart(strip, width="stretch", height=charts.frame_height(strip))
     st.caption(playback.caption(state))
     return state
 
@@ -153,9 +153,9 @@ def charts_panel(filtered, shown, state) -> None:
     """Events per day (click a bar: that day) and the top places on screen."""
     left, right = st.columns([3, 2])
     per_day = charts.per_day_chart(filtered, state.shown_range())
-    left.altair_chart(per_day, use_container_width=True, height=charts.frame_height(per_day), key=playback.CHART, on_select=playback.narrow_to_clicked_day,
+    left.altair_chart(per_day, width="stretch", height=charts.frame_height(per_day), key=playback.CHART, on_select=playback.narrow_to_clicked_day,
                       selection_mode=charts.DAY_SELECTION)
-    right.altair_chart(charts.top_places_chart(shown), use_container_width=True)
+    right.altair_chart(charts.top_places_chart(shown), width="stretch")
 
 
 def table_panel(shown) -> None:

@@ -378,11 +378,11 @@ def panel(row: pd.Series, events: pd.DataFrame, store: str, reviewer: str, asset
 
         verdicts = st.columns(3)
         pressed: ReviewAction | None = None
-        if verdicts[0].button("Accept", key=f"ea_accept_{eid}", use_container_width=True):
+        if verdicts[0].button("Accept", key=f"ea_accept_{eid}", width="stretch"):
             pressed = ReviewAction(verdict="accepted", note=note)
-        if verdicts[1].button("Reject", key=f"ea_reject_{eid}", use_container_width=True):
+        if verdicts[1].button("Reject", key=f"ea_reject_{eid}", width="stretch"):
             pressed = ReviewAction(verdict="rejected", note=note)
-        if verdicts[2].button("Reopen", key=f"ea_reopen_{eid}", use_container_width=True,
+        if verdicts[2].button("Reopen", key=f"ea_reopen_{eid}", width="stretch",
                               disabled=not _text(row.get("review_status"))):
             pressed = ReviewAction(verdict="", note=note)
 
@@ -394,7 +394,7 @@ def panel(row: pd.Series, events: pd.DataFrame, store: str, reviewer: str, asset
             columns = st.columns(min(4, len(movable)))
             for i, option in enumerate(movable):
                 if columns[i % len(columns)].button(f"Move to candidate {option.number}", key=f"ea_cand_{eid}_{option.index}",
-                                                    help=markdown_text(option.label), use_container_width=True):
+                                                    help=markdown_text(option.label), width="stretch"):
                     pressed = ReviewAction(candidate=option.index, note=note)
 
         if st.toggle("Move to a point: pick it on a map", key="ea_point_map"):
@@ -419,7 +419,7 @@ def panel(row: pd.Series, events: pd.DataFrame, store: str, reviewer: str, asset
                                      format="YYYY-MM-DD", min_value=date(1900, 1, 1))
         end = end_col.date_input("End date", value=date_value(row.get("date_end")) or start, key=f"ea_end_{eid}",
                                  format="YYYY-MM-DD", min_value=date(1900, 1, 1))
-        if button_col.button("Fix date", key=f"ea_fixdate_{eid}", use_container_width=True):
+        if button_col.button("Fix date", key=f"ea_fixdate_{eid}", width="stretch"):
             try:
                 pressed = date_action(start, end, note)
             except EventAtlasError as exc:
