@@ -101,6 +101,26 @@ def seed_gold() -> dict:
     return json.loads(SEED_GOLD.read_text(encoding="utf-8"))
 
 
+def run_app(monkeypatch, store: str, query: dict | None = None):
+    """The dashboard run headless (Streamlit's AppTest) on ``store`` with the
+    link's ``query``; fails on any exception the page shows."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("EVENT_ATLAS_STORE", str(store))
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard" / "app.py"), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def count_line(at) -> str:
+    """The page's one "N events shown of M" line."""
+    (line,) = [m.value for m in at.markdown if "shown of" in m.value]
+    return line
+
+
 def run_cli(*args: str, env: dict | None = None, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
     """Run ``python -m pipelines`` as a user would."""
     full_env = {**os.environ, **(env or {})}

@@ -21,9 +21,8 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from conftest import count_line, run_app
 
-from pipelines.config import PROJECT_ROOT
 from pipelines.filters import EventFilter, apply_filters, parse_bbox
 from pipelines.schema import Event, events_to_frame
 from pipelines.store import ingest_events, open_store, read_events, select_events, store_summary, summarize
@@ -32,7 +31,6 @@ from pipelines.store.postgis import PostGISStore
 
 from dashboard import data, filters
 
-APP = PROJECT_ROOT / "dashboard" / "app.py"
 RVC, MOD = "Russian Volunteer Corps", "Russian Ministry of Defence"
 
 
@@ -222,20 +220,6 @@ def _reads(monkeypatch, cls) -> list[dict]:
     return calls
 
 
-def _app(monkeypatch, store: str, query: dict) -> AppTest:
-    monkeypatch.setenv("EVENT_ATLAS_STORE", store)
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _count_line(at: AppTest) -> str:
-    (line,) = [m.value for m in at.markdown if "shown of" in m.value]
-    return line
-
 
 @pytest.mark.parametrize("backend", ["postgis", "geopackage"])
 def test_a_link_with_a_bbox_shows_exactly_the_events_inside_it(backend, pg_store, store, monkeypatch):
@@ -246,12 +230,12 @@ def test_a_link_with_a_bbox_shows_exactly_the_events_inside_it(backend, pg_store
         where, cls = pg_store, PostGISStore
     reads = _reads(monkeypatch, cls)
     query = {"start": "2023-05-21", "end": "2023-05-31", "bbox": BOX}
-    at = _app(monkeypatch, where, query)
+    at = run_app(monkeypatch, where, query)
 
     f = EventFilter(start=date(2023, 5, 21), end=date(2023, 5, 31), bbox=parse_bbox(BOX))
     expected = apply_filters(events_to_frame(EVENTS), f)
     assert sorted(expected["mention"]) == ["Belgorod", "Gora-Podol", "Grayvoronsky District", "Shebekino"]
-    assert _count_line(at).startswith(f"**{len(expected)} events shown of {len(EVENTS)}** · 4 on the map")
+    assert count_line(at).startswith(f"**{len(expected)} events shown of {len(EVENTS)}** · 4 on the map")
     assert sorted(at.dataframe[0].value["mention"]) == sorted(expected["mention"])
     assert at.text_input(key=filters.BBOX_KEY).value == BOX
     assert at.query_params["bbox"] == BOX
@@ -269,7 +253,7 @@ def test_a_link_with_a_bbox_shows_exactly_the_events_inside_it(backend, pg_store
 
 
 def test_the_sidebar_offers_the_store_summarys_values(pg_store, monkeypatch):
-    at = _app(monkeypatch, pg_store, {"type": ["armed_clash", "no_such_type"], "actor": RVC})
+    at = run_app(monkeypatch, pg_store, {"type": ["armed_clash", "no_such_type"], "actor": RVC})
     summary = store_summary(pg_store)
     assert at.multiselect(key="f_types").options == [filters._label(t) for t in filters.type_options(summary.types)]
     assert at.multiselect(key="f_actors").options == filters.actor_options(summary.actors)
@@ -277,33 +261,33 @@ def test_the_sidebar_offers_the_store_summarys_values(pg_store, monkeypatch):
     # A value the store lacks is dropped from the link, the others kept.
     assert at.multiselect(key="f_types").value == ["armed_clash"]
     assert at.multiselect(key="f_actors").value == [RVC]
-    assert _count_line(at).startswith("**2 events shown of 9**")  # Kozinka, Valuyki
+    assert count_line(at).startswith("**2 events shown of 9**")  # Kozinka, Valuyki
 
 
 def test_a_bad_area_says_why_and_filters_nothing(pg_store, monkeypatch):
-    at = _app(monkeypatch, pg_store, {})
+    at = run_app(monkeypatch, pg_store, {})
     at.text_input(key=filters.BBOX_KEY).input("35,50,abc").run()
     assert not at.exception, at.exception
     assert any("Area not applied" in e.value and "four numbers" in e.value for e in at.error)
-    assert _count_line(at).startswith("**9 events shown of 9**")
+    assert count_line(at).startswith("**9 events shown of 9**")
     assert "bbox" not in at.query_params
     at.text_input(key=filters.BBOX_KEY).input("35,51,37,50").run()  # south above north
     assert any("in degrees with south" in e.value for e in at.error)  # (markdown-escaped "south <= north")
     at.text_input(key=filters.BBOX_KEY).input(BOX).run()
     assert not at.error
-    assert _count_line(at).startswith("**5 events shown of 9**")  # the box, every date
+    assert count_line(at).startswith("**5 events shown of 9**")  # the box, every date
     assert at.query_params["bbox"] == BOX
 
 
 def test_the_map_mode_is_in_the_link(pg_store, monkeypatch):
-    at = _app(monkeypatch, pg_store, {"map": "heat"})
+    at = run_app(monkeypatch, pg_store, {"map": "heat"})
     assert at.radio(key="map_mode").value == "heat"
     assert at.query_params["map"] == "heat"
     at.radio(key="map_mode").set_value("clusters").run()
     assert at.query_params["map"] == "clusters"
     at.radio(key="map_mode").set_value("auto").run()
     assert "map" not in at.query_params  # the default leaves the link bare
-    again = _app(monkeypatch, pg_store, {"map": "no-such-mode"})
+    again = run_app(monkeypatch, pg_store, {"map": "no-such-mode"})
     assert again.radio(key="map_mode").value == "auto"
 
 
@@ -339,7 +323,7 @@ def test_the_detail_view_s_claims_come_from_outside_the_area(postgis_url, monkey
                     source="wire B")
     kozinka.admin1 = region.admin1 = "Belgorod Oblast"
     _fill(url, [kozinka, region])
-    at = _app(monkeypatch, url, {"bbox": "35.4,50.4,35.6,50.5"})  # Kozinka only
-    assert _count_line(at).startswith("**1 event shown of 2**")
+    at = run_app(monkeypatch, url, {"bbox": "35.4,50.4,35.6,50.5"})  # Kozinka only
+    assert count_line(at).startswith("**1 event shown of 2**")
     html = " ".join(str(h.proto.body) for h in at.get("html"))
     assert "Shelling near Belgorod Oblast on 2023-05-22." in html and "enclosing area" in html

@@ -7,14 +7,12 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from conftest import count_line, run_app
 from streamlit.testing.v1 import AppTest
 
 from dashboard import timeline
 from dashboard.filters import ViewState
-from pipelines.config import PROJECT_ROOT
 from pipelines.schema import Event, events_to_frame
-
-APP = PROJECT_ROOT / "dashboard" / "app.py"
 
 
 def _event(date_, place, lat=None, lon=None, date_end=None, precision="day", type_=""):
@@ -90,18 +88,7 @@ def test_caption_says_what_is_shown():
 def _app(monkeypatch, tmp_path, query: dict | None = None) -> AppTest:
     store = tmp_path / "events.gpkg"
     events_to_frame(EVENTS).to_file(store, driver="GPKG", layer="events")
-    monkeypatch.setenv("EVENT_ATLAS_STORE", str(store))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def count_line(at: AppTest) -> str:
-    (line,) = [m.value for m in at.markdown if "shown of" in m.value]
-    return line
+    return run_app(monkeypatch, str(store), query)
 
 
 def test_stepping_and_the_moving_window_drive_the_count_and_the_url(monkeypatch, tmp_path):
