@@ -5,7 +5,6 @@ headless (streamlit.testing)."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from conftest import count_line, run_app
 from streamlit.testing.v1 import AppTest
