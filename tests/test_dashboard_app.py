@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from conftest import count_line, run_app
 
 from pipelines.config import PROJECT_ROOT
 from pipelines.schema import Event, events_to_frame
@@ -43,20 +43,8 @@ def write_store(path: Path, events) -> None:
     tmp.replace(path)
 
 
-def run(monkeypatch, store: Path) -> AppTest:
-    monkeypatch.setenv("EVENT_ATLAS_STORE", str(store))
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def count_line(at: AppTest) -> str:
-    (line,) = [m.value for m in at.markdown if "shown of" in m.value]
-    return line
-
-
 def test_empty_store_says_how_to_fill_it(monkeypatch, tmp_path):
-    at = run(monkeypatch, tmp_path / "events.gpkg")
+    at = run_app(monkeypatch, tmp_path / "events.gpkg")
     assert at.title[0].value == "Event Atlas"
     (info,) = at.info
     assert "No events yet" in info.value and "python -m pipelines ingest" in info.value
@@ -66,7 +54,7 @@ def test_empty_store_says_how_to_fill_it(monkeypatch, tmp_path):
 def test_slider_filters_the_count_and_the_tables(monkeypatch, tmp_path):
     store = tmp_path / "events.gpkg"
     write_store(store, EVENTS)
-    at = run(monkeypatch, store)
+    at = run_app(monkeypatch, store)
     assert count_line(at).startswith("**5 events shown of 5** · 4 on the map · 1 unresolved")
     (slider,) = at.slider
     assert slider.value == (date(2023, 5, 22), date(2023, 6, 1))
@@ -87,7 +75,7 @@ def test_slider_filters_the_count_and_the_tables(monkeypatch, tmp_path):
 def test_a_new_ingest_shows_up_without_a_restart(monkeypatch, tmp_path):
     store = tmp_path / "events.gpkg"
     write_store(store, EVENTS[:2])
-    at = run(monkeypatch, store)
+    at = run_app(monkeypatch, store)
     assert count_line(at).startswith("**2 events shown of 2**")
     assert len(at.slider) == 0  # one date: nothing to slide
     assert any("All events are dated 2023-05-22" in c.value for c in at.caption)

@@ -11,10 +11,10 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from conftest import run_app as run_page
 from streamlit.testing.v1 import AppTest
 
 from dashboard import detail, review
-from pipelines.config import PROJECT_ROOT
 from pipelines.errors import EventAtlasError
 from pipelines.review import ReviewAction, apply_review
 from pipelines.schema import Candidate, Event, candidates_json, events_to_frame
@@ -22,7 +22,6 @@ from pipelines.store import ingest_events, read_events
 
 from test_dashboard_safe import HOSTILE, Fragment, assert_inert
 
-APP = PROJECT_ROOT / "dashboard" / "app.py"
 
 GORA_PODOL = Candidate("Gora-Podol", 50.4867, 35.6644, "PPL", "Belgorod Oblast", "RU", 579404, 0.61, "gazetteer")
 KOZINKA_UA = Candidate("Kozynka", 48.9, 36.1, "PPL", "Kharkiv Oblast", "UA", None, 0.42, "gazetteer")
@@ -225,11 +224,8 @@ def store(tmp_path):
 
 
 def run_app(monkeypatch, store, reviewer: str = "") -> AppTest:
-    monkeypatch.setenv("EVENT_ATLAS_STORE", str(store))
     monkeypatch.setenv("EVENT_ATLAS_REVIEWER", reviewer)
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
-    assert not at.exception, at.exception
-    return at
+    return run_page(monkeypatch, store)
 
 
 def pick(at: AppTest, event: Event) -> None:
