@@ -158,32 +158,35 @@ def charts_panel(filtered, shown, state) -> None:
     right.altair_chart(charts.top_places_chart(shown), width="stretch")
 
 
+def page_picker(n_rows: int, label: str, key: str) -> int:
+    """Which page of a long table to show: a number box when there is more
+    than one page, and the "rows a–b of N" caption."""
+    pages = density.page_count(n_rows)
+    page = st.number_input(label, min_value=1, max_value=pages, value=1, step=1, key=key) if pages > 1 else 1
+    st.caption(density.page_label(n_rows, page))
+    return page
+
+
 def table_panel(shown) -> None:
     """The events table, a page at a time (100,000 rows in one grid would be
     tens of MB sent to the browser on every rerun)."""
     with st.container(key="events_table"):
-        pages = density.page_count(len(shown))
-        page = st.number_input("Table page", min_value=1, max_value=pages, value=1, step=1,
-                               key="table_page") if pages > 1 else 1
-        st.caption(density.page_label(len(shown), page))
+        page = page_picker(len(shown), "Table page", "table_page")
         st.dataframe(data.table_frame(density.page_of(data.table_order(shown), page)), hide_index=True)
 
 
 def review_queue(shown, counts) -> None:
     """Unresolved mentions no one has decided on yet (placed or rejected in the review panel)."""
-    waiting = int(review.queue_mask(shown).sum()) if len(shown) else 0
-    with st.expander(f"Unresolved mentions in this range ({waiting}), kept for review"):
-        if waiting:
-            pages = density.page_count(waiting)
-            page = st.number_input("Queue page", min_value=1, max_value=pages, value=1, step=1,
-                                   key="queue_page") if pages > 1 else 1
-            st.caption(density.page_label(waiting, page))
-            st.dataframe(review.queue_frame(shown, page), hide_index=True)
+    waiting = shown.loc[review.queue_mask(shown)] if len(shown) else shown
+    with st.expander(f"Unresolved mentions in this range ({len(waiting)}), kept for review"):
+        if len(waiting):
+            page = page_picker(len(waiting), "Queue page", "queue_page")
+            st.dataframe(review.queue_frame(waiting, page), hide_index=True)
             st.caption("To place or reject one: pick from the review queue in the review panel.")
         else:
             st.write("None.")
-        if counts.unresolved > waiting:
-            st.caption(f"{counts.unresolved - waiting} more already decided by a reviewer.")
+        if counts.unresolved > len(waiting):
+            st.caption(f"{counts.unresolved - len(waiting)} more already decided by a reviewer.")
 
 
 def main() -> None:
