@@ -327,6 +327,17 @@ class _DataLayer(MacroElement):
         figure.script.add_child(_RawScript(self.js()), name=self.get_name())
 
 
+# How every data layer's script starts: its map, the ready mark cleared (the
+# bench and the browser tests wait for it), and the compact data unpacked
+# (coordinates, precision codes, popup rows, start and end ranks; see compact_points).
+_LAYER_START_JS = """
+(function () {
+    var map = {{ this._parent.get_name() }};
+    document.body.removeAttribute("data-ea-ready");
+    if (window.performance && performance.mark) { performance.mark("ea-layer-start"); }  // bench_dashboard
+    var D = __EA_DATA__;
+    var C = D[0], P = D[1], R = D[2], S = D[3], E = D[4], n = C.length / 2;"""
+
 _POPUP_JS = """
     var NAMES = ["point", "district", "region", "country", "unknown"];
     var chunks = {};
@@ -443,13 +454,7 @@ class ClusterLayer(_DataLayer):
     which the browser fetches from the chunk files :func:`write_popups` wrote
     under the static route (``popup_url``)."""
 
-    _js_template = Template("""
-(function () {
-    var map = {{ this._parent.get_name() }};
-    document.body.removeAttribute("data-ea-ready");
-    if (window.performance && performance.mark) { performance.mark("ea-layer-start"); }  // bench_dashboard
-    var D = __EA_DATA__;
-    var C = D[0], P = D[1], R = D[2], S = D[3], E = D[4], n = C.length / 2;
+    _js_template = Template(_LAYER_START_JS + """
     var COLORS = {{ this.colors }}, BASE = {{ this.popup_url }}, CHUNK = {{ this.chunk }};
     var MODE = {{ ("clusters" if this.clustered else "markers")|tojson }}, PLAY = {{ this.play|tojson }};
     var PAN_TL = {{ this.pan_top_left|tojson }}, PAN_BR = {{ this.pan_bottom_right|tojson }};
@@ -561,13 +566,7 @@ class HeatLayer(_DataLayer):
     """Leaflet.heat over the events' coordinates (with ``play``, those of the
     day window only)."""
 
-    _js_template = Template("""
-(function () {
-    var map = {{ this._parent.get_name() }};
-    document.body.removeAttribute("data-ea-ready");
-    if (window.performance && performance.mark) { performance.mark("ea-layer-start"); }  // bench_dashboard
-    var D = __EA_DATA__;
-    var C = D[0], P = D[1], S = D[3], E = D[4], n = C.length / 2;
+    _js_template = Template(_LAYER_START_JS + """
     var MODE = "heat", PLAY = {{ this.play|tojson }};
 """ + _SHOW_JS + """
     var heat = L.heatLayer([], {radius: 14, blur: 16, minOpacity: 0.3, maxZoom: 11});
