@@ -19,6 +19,7 @@ import altair as alt
 import pandas as pd
 
 from pipelines.filters import NONE, column
+from pipelines.schema import iso_day
 
 #: SVG rather than canvas: every bar is an element with an aria-label (the
 #: browser tests click one; screen readers read them).
@@ -196,7 +197,4 @@ def selected_day(selection) -> date | None:
         return None
     if isinstance(value, (int, float)):  # Vega-Lite sends temporal fields as epoch milliseconds
         return pd.Timestamp(int(value), unit="ms").date()
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+    return iso_day(value)

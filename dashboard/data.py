@@ -15,7 +15,10 @@ import geopandas as gpd
 import pandas as pd
 
 from pipelines.exporters import filter_by_dates
+from pipelines.filters import located  # True for the rows with a location (resolved, lat and lon)
+from pipelines.schema import iso_day
 from pipelines.store import BBox, StoreSummary, read_events, store_summary
+from pipelines.store.base import frame_date_span
 from pipelines.store import store_version as _store_version
 
 #: Columns of the events table, in display order.
@@ -84,16 +87,9 @@ def event_dates(row: pd.Series) -> tuple[date | None, date | None]:
     """An event's [date, date_end]: the read that holds every claim
     :func:`pipelines.claims.related_claims` may relate to it (it relates only
     events whose dates overlap the event's own)."""
-    start = _parse(row.get("date"))
-    end = _parse(row.get("date_end")) or start
+    start = iso_day(row.get("date"))
+    end = iso_day(row.get("date_end")) or start
     return start, end
-
-
-def _parse(value: str) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -105,14 +101,8 @@ class DateSpan:
 def date_span(events: pd.DataFrame) -> DateSpan | None:
     """The first ``date`` and the last ``date_end`` (or ``date``) of the events;
     None when there is no parseable date."""
-    if len(events) == 0:
-        return None
-    ends = events["date_end"].where(events["date_end"] != "", events["date"])
-    starts = [d for d in map(_parse, events["date"]) if d is not None]
-    finishes = [d for d in map(_parse, ends) if d is not None]
-    if not starts:
-        return None
-    return DateSpan(min(starts), max(finishes or starts))
+    span = frame_date_span(events)
+    return None if span is None else DateSpan(*span)
 
 
 def filter_dates(events: gpd.GeoDataFrame, start: date | None, end: date | None) -> gpd.GeoDataFrame:
@@ -124,11 +114,6 @@ def filter_dates(events: gpd.GeoDataFrame, start: date | None, end: date | None)
     equals the CLI export for the same range. Returns a new frame.
     """
     return filter_by_dates(events, start, end).copy()
-
-
-def located(events: pd.DataFrame) -> pd.Series:
-    """True for the rows that have a location (``resolved`` with lat/lon)."""
-    return events["resolved"].astype(bool) & events["lat"].notna() & events["lon"].notna()
 
 
 def resolved(events: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.review import ReviewAction, country_name
+from pipelines.schema import iso_day
 
 from .data import located, table_order
 from .density import PAGE_SIZE, page_of
@@ -284,11 +285,6 @@ def map_center(row: pd.Series, events: pd.DataFrame) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def date_value(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def date_action(start: date | None, end: date | None, note: str = "") -> ReviewAction:
@@ -415,9 +411,9 @@ def panel(row: pd.Series, events: pd.DataFrame, store: str, reviewer: str, asset
 
         st.markdown("**Fix the date**")
         start_col, end_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
-        start = start_col.date_input("Start date", value=date_value(row.get("date")), key=f"ea_start_{eid}",
+        start = start_col.date_input("Start date", value=iso_day(row.get("date")), key=f"ea_start_{eid}",
                                      format="YYYY-MM-DD", min_value=date(1900, 1, 1))
-        end = end_col.date_input("End date", value=date_value(row.get("date_end")) or start, key=f"ea_end_{eid}",
+        end = end_col.date_input("End date", value=iso_day(row.get("date_end")) or start, key=f"ea_end_{eid}",
                                  format="YYYY-MM-DD", min_value=date(1900, 1, 1))
         if button_col.button("Fix date", key=f"ea_fixdate_{eid}", width="stretch"):
             try:

@@ -76,6 +76,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
+from datetime import date
 from typing import Iterable
 
 import geopandas as gpd
@@ -201,6 +202,15 @@ def normalise_space(text: str) -> str:
 def article_id_for(text: str) -> str:
     """Same text, whatever its whitespace or file name, gives the same id."""
     return hashlib.sha1(normalise_space(text).encode("utf-8")).hexdigest()[:16]
+
+
+def iso_day(value: object) -> date | None:
+    """The day an ISO date cell holds (its first 10 characters: "2023-05" is
+    no day); None for an empty, missing or malformed cell."""
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
 
 
 def make_event_id(article_id: str, place_key: str, date: str) -> str:

@@ -19,7 +19,9 @@ from typing import Callable, Hashable, Iterable, Mapping
 import geopandas as gpd
 import pandas as pd
 
+from ..filters import located
 from ..merge import MergeResult
+from ..schema import iso_day
 
 #: (west, south, east, north) in WGS84 degrees.
 BBox = tuple[float, float, float, float]
@@ -63,13 +65,6 @@ class StoreSummary:
         return None if self.first is None or self.last is None else (self.first, self.last)
 
 
-def _day(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 def _counts(pairs: Iterable[tuple[object, object]]) -> dict[str, int]:
     """(value, n) rows of a GROUP BY → {value: n}; NULL reads as ""."""
     out: Counter = Counter()
@@ -89,6 +84,22 @@ def actor_counts(lists: Iterable[tuple[object, object]]) -> dict[str, int]:
     return dict(out)
 
 
+def _date_span(dates: pd.Series, ends: pd.Series) -> tuple[date, date] | None:
+    starts = [d for d in map(iso_day, dates) if d is not None]
+    finishes = [d for d in map(iso_day, ends) if d is not None]
+    return (min(starts), max(finishes or starts)) if starts else None
+
+
+def frame_date_span(events: pd.DataFrame) -> tuple[date, date] | None:
+    """(first ``date``, last ``date_end`` or ``date``) of a frame; None when
+    no cell holds a day. The same rule as :attr:`StoreSummary.first`/``last``."""
+    if len(events) == 0:
+        return None
+    dates = events["date"].where(events["date"].notna(), "").astype(str)
+    ends = events["date_end"].where(events["date_end"].notna(), "").astype(str)
+    return _date_span(dates, ends.where(ends != "", dates))
+
+
 def summarize(events: pd.DataFrame) -> StoreSummary:
     """The summary of a frame (the reference every backend's aggregates equal)."""
     if len(events) == 0:
@@ -97,16 +108,14 @@ def summarize(events: pd.DataFrame) -> StoreSummary:
             else pd.Series("", index=events.index) for c in
             ("date", "date_end", "date_precision", "event_type", "source", "geo_precision", "review_status", "actors")}
     ends = text["date_end"].where(text["date_end"] != "", text["date"])
-    starts = [d for d in map(_day, text["date"]) if d is not None]
-    finishes = [d for d in map(_day, ends) if d is not None]
-    located = events["resolved"].astype(bool) & events["lat"].notna() & events["lon"].notna()
-    precision = text["geo_precision"].where(located, UNRESOLVED)
+    span = _date_span(text["date"], ends)
+    precision = text["geo_precision"].where(located(events), UNRESOLVED)
     intervals = pd.DataFrame({"date": text["date"], "date_end": ends, "p": text["date_precision"]})
     grouped = intervals.groupby(["date", "date_end", "p"]).size()
     return StoreSummary(
         count=len(events),
-        first=min(starts) if starts else None,
-        last=max(finishes or starts) if starts else None,
+        first=span[0] if span else None,
+        last=span[1] if span else None,
         types=_counts(text["event_type"].value_counts().items()),
         sources=_counts(text["source"].value_counts().items()),
         precisions=_counts(precision.value_counts().items()),

@@ -26,8 +26,8 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from ..errors import StoreError
 from ..merge import MergeResult, merge_append, merge_reingest
-from ..schema import EVENT_COLUMNS, conform, empty_events_frame
-from .base import (UNRESOLVED, BBox, EventStore, StoreSummary, WriteResult, _counts, _day, actor_counts,
+from ..schema import EVENT_COLUMNS, conform, empty_events_frame, iso_day
+from .base import (UNRESOLVED, BBox, EventStore, StoreSummary, WriteResult, _counts, actor_counts,
                    check_bbox, select_events)
 
 LAYER = "events"
@@ -120,7 +120,7 @@ class GeoPackageStore(EventStore):
             if db is None:
                 return None
             first, last = db[0].execute(_SPAN_SQL).fetchone()
-        first, last = _day(first), _day(last)
+        first, last = iso_day(first), iso_day(last)
         return None if first is None or last is None else (first, last)
 
     def summary(self) -> StoreSummary:
@@ -143,7 +143,7 @@ class GeoPackageStore(EventStore):
                 f'SELECT {col("date")}, CASE WHEN {col("date_end")} <> \'\' THEN "date_end" ELSE {col("date")} END, '
                 f'{col("date_precision")}, count(*) FROM "{LAYER}" GROUP BY 1, 2, 3').fetchall()
             return StoreSummary(
-                count=total, first=_day(first), last=_day(last),
+                count=total, first=iso_day(first), last=iso_day(last),
                 types=facet(col("event_type")), sources=facet(col("source")),
                 precisions=facet(f"CASE WHEN {located} THEN {col('geo_precision')} ELSE '{UNRESOLVED}' END"),
                 statuses=facet(col("review_status")),
