@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
@@ -25,7 +25,7 @@ from .dates import ResolvedDate, anchor_date, best_date, missing_year_mentions, 
 from .errors import DateError
 from .geoparse import KIND_PLACE, KIND_QUALIFIER, Geoparser, Mention
 from .gazetteer.geocoder import source_label
-from .schema import Candidate, Event, article_id_for
+from .schema import Candidate, Event, article_id_for, candidates_json
 from .tagging import SentenceTags, Tagger, default_tagger
 
 #: ``fallback(name, context_text) -> Candidate | None``: an online geocoder
@@ -194,16 +194,9 @@ def _context_text(mentions: list[Mention]) -> str:
 
 
 def _alternatives_json(m: Mention) -> str:
-    """The next best readings of a resolved mention as the ``candidates`` JSON:
-    what ``schema.candidates_json`` writes, with a shallow dict per candidate
-    instead of ``dataclasses.asdict``'s deep copy of every field (a fifth of
-    an event's cost; the fields are str, float and int)."""
-    alternatives = (Candidate(p.name, p.lat, p.lon, p.feature_code, p.admin1_name, p.country_code, p.geonameid,
-                              s, source_label(p)) for p, s in m.candidates[1:6])
-    return _JSON.encode([{f: getattr(c, f) for f in _CANDIDATE_FIELDS} for c in alternatives])
-
-
-_CANDIDATE_FIELDS = tuple(f.name for f in fields(Candidate))
+    """The next best readings of a resolved mention as the ``candidates`` JSON."""
+    return candidates_json(Candidate(p.name, p.lat, p.lon, p.feature_code, p.admin1_name, p.country_code,
+                                     p.geonameid, s, source_label(p)) for p, s in m.candidates[1:6])
 
 
 def _event_for(m: Mention, when: ResolvedDate, quote: str, article: Article, article_id: str,

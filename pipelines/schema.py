@@ -75,7 +75,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Iterable
 
@@ -219,7 +219,14 @@ def make_event_id(article_id: str, place_key: str, date: str) -> str:
 
 
 def candidates_json(candidates: Iterable[Candidate]) -> str:
-    return json.dumps([asdict(c) for c in candidates], ensure_ascii=False)
+    """The ``candidates`` column's JSON. A shallow dict per candidate (its
+    fields are str, float and int), not ``asdict``'s deep copy, and one
+    encoder for every call: this runs for every resolved event of an ingest."""
+    return _JSON.encode([{f: getattr(c, f) for f in _CANDIDATE_FIELDS} for c in candidates])
+
+
+_CANDIDATE_FIELDS = tuple(f.name for f in fields(Candidate))
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def empty_events_frame() -> gpd.GeoDataFrame:
