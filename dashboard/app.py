@@ -116,11 +116,11 @@ def timeline(summary, view) -> filters.ViewState:
     return state
 
 
-def map_panel(shown, events=None, version=None) -> None:
-    """The map, drawn as markers, clusters or a heat map (see dashboard.density).
-    ``events`` is the frame read (the popup records of clusters, written once
-    per ``version``: the store, its version and the window read)."""
-    n_located = int(data.located(shown).sum()) if len(shown) else 0
+def map_panel(shown, n_located: int, events=None, version=None) -> None:
+    """The map of the ``n_located`` events of ``shown`` with a location, drawn
+    as markers, clusters or a heat map (see dashboard.density). ``events`` is
+    the frame read (the popup records of clusters, written once per
+    ``version``: the store, its version and the window read)."""
     choice = st.radio(
         "Map", density.MODES, format_func=density.MODE_LABELS.get, horizontal=True, key="map_mode",
         help=f"Auto: a marker per event up to {density.AUTO_MARKERS_MAX:,} events, clusters above.",
@@ -238,7 +238,7 @@ def screen(summary, view, settings: Settings, version) -> None:
             shown, filters.apply_filters(filtered, state.filter()),
             assets.static_base_url(st.get_option("server.baseUrlPath")),
             events=events, version=read, shown_range=state.shown_range())):
-        map_panel(shown, events, read)
+        map_panel(shown, counts.resolved, events, read)
     charts_panel(filtered, shown, state)
     downloads_panel(shown, state, settings.store)
     table_panel(shown)
