@@ -86,18 +86,11 @@ def interval_frame(events: pd.DataFrame) -> pd.DataFrame:
     """One row per distinct (date, date_end, date_precision) with its count:
     the intervals the timeline strip draws. ``stop`` is the day after
     ``date_end``, so a single day is one day wide and "May 2023" is May."""
-    if len(events) == 0:
-        return pd.DataFrame(columns=["date", "date_end", "stop", "date_precision", "count"])
-    frame = pd.DataFrame({
-        "date": events["date"].astype(str),
-        "date_end": events["date_end"].where(events["date_end"].astype(str) != "", events["date"]).astype(str),
-        "date_precision": events["date_precision"].astype(str),
-    })
-    grouped = frame.groupby(["date", "date_end", "date_precision"]).size().reset_index(name="count")
-    grouped = grouped[grouped["date"].str.match(r"^\d{4}-\d{2}-\d{2}$")
-                      & grouped["date_end"].str.match(r"^\d{4}-\d{2}-\d{2}$")]
-    grouped["stop"] = (pd.to_datetime(grouped["date_end"]) + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d")
-    return grouped.loc[:, ["date", "date_end", "stop", "date_precision", "count"]].reset_index(drop=True)
+    from pipelines.store import summarize
+
+    from .data import summary_intervals
+
+    return summary_intervals(summarize(events))  # the same bars the page draws from the store's summary
 
 
 def caption(state: ViewState) -> str:
