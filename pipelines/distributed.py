@@ -21,7 +21,7 @@ from distributed import WorkerPlugin
 
 from .config import Settings
 from .errors import InputError
-from .schema import EVENT_COLUMNS, Event
+from .schema import Event, event_values
 from .sources.fetch import Fetcher
 from .sources.ingest import ItemResult, LoadOptions, WorkItem, process_item
 
@@ -89,7 +89,7 @@ def pack_results(results: list[ItemResult]) -> list[PackedResult]:
     of its field values, not a pickled object with a 36-key ``__dict__``, halves
     the pickling on the worker and the unpickling on the client, which shares
     the machine with the workers (and is the one process that cannot scale)."""
-    return [(r.index, [_event_values(e) for e in r.events], r.unresolved, r.article_id, r.error, r.note)
+    return [(r.index, [event_values(e) for e in r.events], r.unresolved, r.article_id, r.error, r.note)
             for r in results]
 
 
@@ -97,11 +97,6 @@ def unpack_results(packed: list[PackedResult]) -> list[ItemResult]:
     """The client's side of :func:`pack_results`: equal ``ItemResult`` and ``Event`` objects."""
     return [ItemResult(index, [Event(*values) for values in events], unresolved, article_id, error, note)
             for index, events, unresolved, article_id, error, note in packed]
-
-
-def _event_values(event: Event) -> tuple:
-    """``dataclasses.astuple`` without its deep copy (every field is a str, a number, a bool or None)."""
-    return tuple(getattr(event, name) for name in EVENT_COLUMNS)
 
 
 def chunk_size(items: int, workers: int, *, most: int = 50) -> int:
