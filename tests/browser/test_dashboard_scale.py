@@ -71,23 +71,35 @@ def drawn_alone(frame, lat: float, lon: float) -> bool:
 
 
 def show_single_marker(frame, lat: float, lon: float) -> None:
-    """Zoom the map to (lat, lon) past the clusters' last zoom and mark that
-    event's marker ``#ea-target``; fails (not hangs) after 20 s."""
+    """Zoom the map that holds the event layer to (lat, lon), past the clusters'
+    last zoom, and mark that event's marker ``#ea-target``; fails (not hangs)
+    after 20 s, saying what the map showed.
+
+    Each poll looks the map up again through the layer (``group._map``) and
+    sets the view again if it is not there: under load a slow first draw can
+    still be settling when the test zooms, and the first ``L.Map`` among the
+    window's globals need not be the one the layer is on."""
     frame.locator("body").evaluate("""(body, [lat, lon]) => new Promise((done, fail) => {
-        const map = Object.values(window).find(v => v instanceof L.Map);
         const started = Date.now();
-        const mark = () => {
-            const layer = window.eaDensity.group.getLayers().find(l => {
-                const p = l.getLatLng(); return l.eaIndex !== undefined
-                    && Math.abs(p.lat - lat) < 1e-6 && Math.abs(p.lng - lon) < 1e-6; });
-            const el = layer && layer.getElement();
-            if (el) { el.id = 'ea-target'; done(); return true; }
-            return false;
-        };
-        map.setView([lat, lon], 17, {animate: false});
+        const target = () => window.eaDensity.group.getLayers().find(l => {
+            const p = l.getLatLng(); return l.eaIndex !== undefined
+                && Math.abs(p.lat - lat) < 1e-6 && Math.abs(p.lng - lon) < 1e-6; });
         const poll = setInterval(() => {
-            if (mark()) { clearInterval(poll); }
-            else if (Date.now() - started > 20000) { clearInterval(poll); fail(new Error('marker never shown')); }
+            const map = window.eaDensity && window.eaDensity.group._map;
+            if (!map) { return; }
+            const c = map.getCenter();
+            if (map.getZoom() !== 17 || Math.abs(c.lat - lat) > 1e-4 || Math.abs(c.lng - lon) > 1e-4) {
+                map.invalidateSize(false);
+                map.setView([lat, lon], 17, {animate: false});
+            }
+            const layer = target(), el = layer && layer.getElement();
+            if (el) { el.id = 'ea-target'; clearInterval(poll); done(); }
+            else if (Date.now() - started > 20000) {
+                clearInterval(poll);
+                const size = map.getSize();
+                fail(new Error(`marker never shown: zoom ${map.getZoom()}, size ${size.x}x${size.y}, `
+                    + `${window.eaDensity.group.getLayers().length} layers, index ${!!window.eaDensity.index}`));
+            }
         }, 100);
     })""", [lat, lon])
 
