@@ -149,10 +149,10 @@ def downloads_panel(shown, state, store) -> None:
                             on_click="ignore", disabled=not len(shown))
 
 
-def charts_panel(filtered, shown, state) -> None:
+def charts_panel(filtered, shown, state, per_day_counts=None) -> None:
     """Events per day (click a bar: that day) and the top places on screen."""
     left, right = st.columns([3, 2])
-    per_day = charts.per_day_chart(filtered, state.shown_range())
+    per_day = charts.per_day_chart(filtered, state.shown_range(), counts=per_day_counts)
     left.altair_chart(per_day, width="stretch", height=charts.frame_height(per_day), key=playback.CHART, on_select=playback.narrow_to_clicked_day,
                       selection_mode=charts.DAY_SELECTION)
     right.altair_chart(charts.top_places_chart(shown), width="stretch")
@@ -172,7 +172,7 @@ def table_panel(shown) -> None:
     tens of MB sent to the browser on every rerun)."""
     with st.container(key="events_table"):
         page = page_picker(len(shown), "Table page", "table_page")
-        st.dataframe(data.table_frame(density.page_of(data.table_order(shown), page)), hide_index=True)
+        st.dataframe(data.table_page(shown, page, density.PAGE_SIZE), hide_index=True)
 
 
 def review_queue(shown, counts) -> None:
@@ -239,7 +239,7 @@ def screen(summary, view, settings: Settings, version) -> None:
             assets.static_base_url(st.get_option("server.baseUrlPath")),
             events=events, version=read, shown_range=state.shown_range())):
         map_panel(shown, counts.resolved, events, read)
-    charts_panel(filtered, shown, state)
+    charts_panel(filtered, shown, state, cache.per_day_counts(settings.store, version, *window, view.base()))
     downloads_panel(shown, state, settings.store)
     table_panel(shown)
     event_detail(shown, settings, version)

@@ -104,6 +104,23 @@ def test_table_has_the_listed_columns_sorted_by_date(events):
     assert review["mention"].tolist() == ["Nowhere"]
 
 
+@pytest.mark.parametrize("page", [0, 1, 2, 3, 7, 99])
+def test_table_page_is_that_page_of_the_whole_sorted_table(page):
+    """Ties on every key (the stable order decides), a shuffled and repeated
+    index: a page of the key-only sort equals paging the fully sorted table."""
+    from dashboard import density
+
+    days = ["2023-05-22", "2023-05-23", "2023-05-21"]
+    frame = events_to_frame([make_event(days[i % 3], days[i % 3], place=f"P{i % 4}", mention=f"m{i % 2}")
+                             for i in range(61)])
+    frame.index = [i % 5 for i in range(61)][::-1]
+    want = data.table_frame(density.page_of(data.table_order(frame), page, 10))
+    got = data.table_page(frame, page, 10)
+    pd.testing.assert_frame_equal(got, want)
+    assert len(got) == (1 if page >= 7 else 10)
+    assert data.table_page(frame.iloc[0:0], 1, 10).empty
+
+
 def test_load_events_reads_the_store_and_its_version_changes_on_write(events, tmp_path):
     store = str(tmp_path / "events.gpkg")
     assert data.store_version(store) is None
