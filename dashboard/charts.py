@@ -93,10 +93,12 @@ def top_places(events: pd.DataFrame, n: int = TOP_PLACES) -> pd.DataFrame:
     return frame.head(n).reset_index(drop=True)
 
 
-def per_day_chart(events: pd.DataFrame, shown: tuple[date | None, date | None] = (None, None)) -> alt.Chart:
-    """Stacked bars of :func:`per_day`; days outside ``shown`` are faded.
-    A click selects a day (the point selection :data:`DAY_SELECTION`)."""
-    counts = per_day(events)
+def per_day_chart(events: pd.DataFrame, shown: tuple[date | None, date | None] = (None, None), *,
+                  counts: pd.DataFrame | None = None) -> alt.Chart:
+    """Stacked bars of :func:`per_day` of ``events`` (or its ``counts``,
+    computed before); days outside ``shown`` are faded. A click selects a day
+    (the point selection :data:`DAY_SELECTION`)."""
+    counts = per_day(events) if counts is None else counts
     start, end = shown
     inside = pd.Series(True, index=counts.index)
     if start is not None:

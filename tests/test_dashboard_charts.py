@@ -51,6 +51,17 @@ def test_top_places_most_first_ties_by_name():
     ]
 
 
+def test_per_day_chart_from_counts_computed_before_is_the_same_chart():
+    """The page passes the cached counts of its filtered window (cache.per_day_counts)."""
+    shown = (date(2023, 5, 22), date(2023, 5, 22))
+    assert charts.per_day_chart(EVENTS, shown, counts=charts.per_day(EVENTS)).to_dict() \
+        == charts.per_day_chart(EVENTS, shown).to_dict()
+    # the counts decide, not the frame beside them
+    spec = charts.per_day_chart(EVENTS.iloc[0:0], shown, counts=charts.per_day(EVENTS)).to_dict()
+    values = spec["datasets"][next(iter(spec["datasets"]))]
+    assert sum(v["count"] for v in values) == int(charts.per_day(EVENTS)["count"].sum()) > 0
+
+
 def test_charts_build_valid_specs_with_a_day_selection():
     spec = charts.per_day_chart(EVENTS, (date(2023, 5, 22), date(2023, 5, 22))).to_dict()
     assert spec["mark"]["type"] == "bar"
