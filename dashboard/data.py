@@ -22,6 +22,8 @@ from pipelines.store import BBox, StoreSummary, read_events, store_summary
 from pipelines.store.base import frame_date_span
 from pipelines.store import store_version as _store_version
 
+from .density import page_rows
+
 #: Columns of the events table, in display order.
 TABLE_COLUMNS = (
     "date", "date_end", "place", "mention", "geo_precision",
@@ -171,11 +173,7 @@ def table_positions(events: pd.DataFrame) -> np.ndarray:
 def table_page(events: pd.DataFrame, page: int, size: int) -> pd.DataFrame:
     """Page ``page`` (1-based, clamped) of :func:`table_frame` of ``events``,
     ``size`` rows a page: equal to ``table_frame(page_of(table_order(events), page, size))``."""
-    if not len(events):
-        return table_frame(events)
-    last = -(-len(events) // size)
-    page = min(max(1, int(page)), last)
-    return table_frame(events.iloc[table_positions(events)[(page - 1) * size: page * size]])
+    return table_frame(events.iloc[table_positions(events)[page_rows(len(events), page, size)]])
 
 
 def table_order(events: pd.DataFrame) -> pd.DataFrame:

@@ -90,21 +90,24 @@ def page_count(n_rows: int, size: int = PAGE_SIZE) -> int:
     return max(1, math.ceil(n_rows / size))
 
 
+def page_rows(n_rows: int, page: int, size: int = PAGE_SIZE) -> slice:
+    """The row positions of page ``page`` (1-based) of ``n_rows`` rows, ``size``
+    rows a page. A page past either end is clamped to the first or last page."""
+    page = min(max(1, int(page)), page_count(n_rows, size))
+    return slice((page - 1) * size, min(page * size, n_rows))
+
+
 def page_of(frame: pd.DataFrame, page: int, size: int = PAGE_SIZE) -> pd.DataFrame:
-    """Rows of page ``page`` (1-based) of ``frame``, ``size`` rows a page. A page
-    past either end is clamped to the first or last page. Returns a new frame."""
-    last = page_count(len(frame), size)
-    page = min(max(1, int(page)), last)
-    return frame.iloc[(page - 1) * size: page * size].copy()
+    """Rows of page ``page`` of ``frame`` (see :func:`page_rows`). Returns a new frame."""
+    return frame.iloc[page_rows(len(frame), page, size)].copy()
 
 
 def page_label(n_rows: int, page: int, size: int = PAGE_SIZE) -> str:
     """"rows 101–200 of 12,345" for a page (clamped like :func:`page_of`)."""
     if n_rows == 0:
         return "no rows"
-    page = min(max(1, int(page)), page_count(n_rows, size))
-    first, last = (page - 1) * size + 1, min(page * size, n_rows)
-    return f"rows {first:,}–{last:,} of {n_rows:,}"
+    rows = page_rows(n_rows, page, size)
+    return f"rows {rows.start + 1:,}–{rows.stop:,} of {n_rows:,}"
 
 
 # -- compact map data ------------------------------------------------------------
