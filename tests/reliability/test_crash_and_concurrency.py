@@ -155,14 +155,19 @@ def test_two_writers_and_a_reader_at_once_lose_nothing(corpus, tmp_path, figures
                 errors.append(error)
                 return
 
-    watcher = threading.Thread(target=reader)
-    watcher.start()
     children = []
     for part in (first, second):
         ready = FORK.Event()
         child = FORK.Process(target=_ingest_one_by_one, args=(store, part, ready))
         child.start()
         children.append(child)
+    # The reader thread starts after the forks: a thread inside SQLite at the
+    # moment of a fork leaves SQLite's mutex held in the child, whose first
+    # sqlite3.connect then waits forever (seen once: a writer hung opening the
+    # gazetteer index). The writers spend their first second building a
+    # Pipeline, so the reader still runs beside every write.
+    watcher = threading.Thread(target=reader)
+    watcher.start()
     cli = run_cli("ingest", str(folder), "--store", store)
     for child in children:
         child.join(120)
