@@ -64,7 +64,6 @@ TARGETS = {"first": 4.0, "filter": 1.5, "payload_mb": 15.0}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 MAP_FRAME_URL = "streamlit_folium"
-PANELS_PENDING = "ea_panels_pending"  # dashboard.after_map.PENDING_KEY
 MODE_PREFIX = {"Heat map": "heat:", "Clusters": "clusters:", "Markers": "markers:"}
 
 
@@ -166,11 +165,8 @@ def wait_ready(page, previous: str | None, timeout: float = 180.0, prefix: str =
 
 
 def idle(page, timeout: float = 300_000) -> None:
-    """Wait until Streamlit has finished the script run and the panels below
-    the map, which a first load draws once the map is (dashboard.after_map),
-    are there: the whole page sent."""
+    """Wait until Streamlit has finished the script run (the whole page sent)."""
     page.wait_for_timeout(300)
-    page.locator(f".st-key-{PANELS_PENDING}").wait_for(state="detached", timeout=timeout)
     page.locator('[data-test-script-state="notRunning"]').wait_for(state="attached", timeout=timeout)
 
 

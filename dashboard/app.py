@@ -18,7 +18,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-from dashboard import after_map, assets, cache, charts, data, density, detail, export, filters, mapview, review, safe, upload  # noqa: E402
+from dashboard import assets, cache, charts, data, density, detail, export, filters, mapview, review, safe, upload  # noqa: E402
 from dashboard import timeline as playback  # noqa: E402
 from pipelines.config import Settings  # noqa: E402
 from pipelines.errors import EventAtlasError  # noqa: E402
@@ -101,25 +101,19 @@ def filters_panel(summary, box) -> filters.EventFilter:
 
 
 def timeline(summary, view) -> filters.ViewState:
-    """The range slider over the whole store's span and the playback day:
-    what is on screen, as a ViewState."""
+    """The range slider over the whole store's span, the playback day and the
+    strip of the store's event intervals: what is on screen, as a ViewState."""
     span = data.summary_span(summary)
     extra = {**playback.playback_state(), "map_mode": filters.map_mode()}
     if span is None:
         return filters.ViewState(**view.as_kwargs(), **extra)
     start, end, day = playback.controls(span.start, span.end)
     state = filters.ViewState(**{**view.as_kwargs(), "start": start, "end": end, "day": day}, **extra)
-    st.caption(playback.caption(state))
-    return state
-
-
-def intervals_strip(summary, state) -> None:
-    """The strip of the store's event intervals (day, month and year
-    precision each in its lane) over its whole span, the range on screen shaded."""
-    span = data.summary_span(summary)
-    if span is not None and span.start < span.end:
+    if span.start < span.end:
         strip = charts.strip_chart(data.summary_intervals(summary), span.start, span.end, state.shown_range())
         st.altair_chart(strip, width="stretch", height=charts.frame_height(strip))
+    st.caption(playback.caption(state))
+    return state
 
 
 def map_panel(shown, n_located: int, events=None, version=None) -> None:
@@ -245,27 +239,13 @@ def screen(summary, view, settings: Settings, version) -> None:
             assets.static_base_url(st.get_option("server.baseUrlPath")),
             events=events, version=read, shown_range=state.shown_range())):
         map_panel(shown, counts.resolved, events, read)
-    st.fragment(panels)(summary, filtered, shown, state, counts, settings, version, view.base(), window)
-    filters.write_url(state)
-    playback.stop_timer_when_done()
-
-
-def panels(summary, filtered, shown, state, counts, settings: Settings, version, base, window) -> None:
-    """Interval strip, charts, downloads, table, detail and review queue: below the map, and
-    on a session's first load only once the map is drawn (a fragment, so
-    that the watcher's signal reruns only these; see dashboard.after_map)."""
-    if playback.take_narrowed():
-        st.rerun()  # the range changed: the slider and the map above must follow
-    if not after_map.map_drawn(settings.panels_after_map):
-        with st.container(key=after_map.PENDING_KEY):
-            st.caption("Loading the charts, the table and the review panel…")
-        return
-    intervals_strip(summary, state)
-    charts_panel(filtered, shown, state, cache.per_day_counts(settings.store, version, *window, base))
+    charts_panel(filtered, shown, state, cache.per_day_counts(settings.store, version, *window, view.base()))
     downloads_panel(shown, state, settings.store)
     table_panel(shown)
     event_detail(shown, settings, version)
     review_queue(shown, counts)
+    filters.write_url(state)
+    playback.stop_timer_when_done()
 
 
 if __name__ == "__main__":

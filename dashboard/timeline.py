@@ -38,7 +38,6 @@ _STEPPED_AT = "_play_stepped_at"
 _LAST_RANGE = "_play_last_range"
 _WAS_PLAYING = "_play_was_playing"
 _SPAN = "_play_span"
-_NARROWED = "_play_narrowed"
 #: Key of the map panel's mode radio (dashboard.app.map_panel).
 MAP_MODE = "map_mode"
 #: Key of the per-day chart (its selection narrows the range).
@@ -247,16 +246,6 @@ def narrow_to_clicked_day() -> None:
     st.session_state[RANGE] = (day, day)
     st.session_state[DAY] = day
     st.session_state[PLAYING] = False
-    st.session_state[_NARROWED] = True
-
-
-def take_narrowed() -> bool:
-    """True once after a click on the per-day chart narrowed the range: the
-    chart sits in the panels' fragment, whose own rerun would leave the
-    slider and the map above it as they were, so the app must rerun."""
-    import streamlit as st
-
-    return bool(st.session_state.pop(_NARROWED, False))
 
 
 def playback_state() -> dict:

@@ -39,16 +39,6 @@ def _default_cache_dir() -> Path:
     return Path(base) / "event-atlas"
 
 
-def _flag(var: str, text: str) -> bool:
-    """A yes/no environment variable (1/0, true/false, yes/no, on/off), or a clear error."""
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{var}={text!r}: use 1 or 0 (true/false, yes/no, on/off)")
-
-
 def _number(var: str, text: str, kind: type) -> float | int:
     """A non-negative number from an environment variable, or a clear error."""
     try:
@@ -108,10 +98,6 @@ class Settings:
     progress_interval: float = 2.0
     #: Seconds to wait for a Dask scheduler given with ``--scheduler``.
     dask_connect_timeout: float = 10.0
-    #: Dashboard: on a session's first load, draw the panels below the map only
-    #: once the browser has drawn the map (``dashboard.after_map``). Off: one run
-    #: draws the whole page (for headless runs with no browser, like AppTest).
-    panels_after_map: bool = True
 
     @property
     def gazetteer_path(self) -> Path:
@@ -180,6 +166,4 @@ class Settings:
             if size < 1:
                 raise ValueError(f"EVENT_ATLAS_INGEST_BATCH_SIZE={size}: must be at least 1")
             kwargs["ingest_batch_size"] = size
-        if env.get("EVENT_ATLAS_PANELS_AFTER_MAP"):
-            kwargs["panels_after_map"] = _flag("EVENT_ATLAS_PANELS_AFTER_MAP", env["EVENT_ATLAS_PANELS_AFTER_MAP"])
         return cls(**kwargs)

@@ -107,9 +107,6 @@ def run_app(monkeypatch, store: str, query: dict | None = None):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("EVENT_ATLAS_STORE", str(store))
-    # No browser draws the map here, so nothing would tell the panels below
-    # it to come (dashboard.after_map): draw the whole page in one run.
-    monkeypatch.setenv("EVENT_ATLAS_PANELS_AFTER_MAP", "0")
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard" / "app.py"), default_timeout=60)
     for key, value in (query or {}).items():
         at.query_params[key] = value

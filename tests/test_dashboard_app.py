@@ -94,9 +94,8 @@ def test_app_module_is_thin():
     assert isinstance(last, ast.If) and ast.unparse(last.body[0]) == "main()"
     # The view's state (filters seeded from the URL, the playback position)
     # lives in the session by design (issue #4: "the slider position lives in
-    # Python state"); only the modules that own it touch it, and after_map.py
-    # its one flag (the session's map was drawn once).
-    owners = {"filters.py", "timeline.py", "after_map.py"}
+    # Python state"); only the two modules that own it touch it.
+    owners = {"filters.py", "timeline.py"}
     for source in (PROJECT_ROOT / "dashboard").glob("*.py"):
         if source.name not in owners:
             assert "session_state" not in source.read_text(encoding="utf-8"), source

@@ -124,7 +124,6 @@ def test_pasting_an_article_adds_its_events_and_writes_only_the_store(monkeypatc
     store.parent.mkdir()
     monkeypatch.setenv("EVENT_ATLAS_STORE", str(store))
     monkeypatch.delenv("EVENT_ATLAS_ONLINE_GEOCODER", raising=False)
-    monkeypatch.setenv("EVENT_ATLAS_PANELS_AFTER_MAP", "0")  # no browser here (dashboard.after_map)
     before_repo = {p for p in os.listdir(PROJECT_ROOT)}
     at = AppTest.from_file(str(APP), default_timeout=120).run()
     assert not at.exception, at.exception
