@@ -119,20 +119,25 @@ def timeline(summary, view) -> filters.ViewState:
 def map_panel(shown, n_located: int, events=None, version=None) -> None:
     """The map of the ``n_located`` events of ``shown`` with a location, drawn
     as markers, clusters or a heat map (see dashboard.density). ``events`` is
-    the frame read (the popup records of clusters, written once per
-    ``version``: the store, its version and the window read)."""
+    the frame read, a superset of ``shown`` (the map's base and the popup
+    records of clusters, written once per ``version``: the store, its version
+    and the window read)."""
     choice = st.radio(
         "Map", density.MODES, format_func=density.MODE_LABELS.get, horizontal=True, key="map_mode",
-        help=f"Auto: a marker per event up to {density.AUTO_MARKERS_MAX:,} events, clusters above.",
+        help=f"Auto: a marker per event up to {density.AUTO_MARKERS_MAX:,} events in the timeline's span, "
+             "clusters above (so that filtering keeps the map as it is).",
     )
     note = density.mode_note(choice, n_located)
     if note:
         st.caption(note)
-    st_folium(
-        mapview.build_map(shown, assets.static_base_url(st.get_option("server.baseUrlPath")), mode=choice,
-                          all_events=events, version=version),
-        key="event_map", height=520, use_container_width=True, returned_objects=[],
+    # The base map holds the whole window read and stays while filters change;
+    # only the selection of what is shown is sent again (mapview.filtered_map).
+    base, selection = mapview.filtered_map(
+        shown if events is None else events, shown, assets.static_base_url(st.get_option("server.baseUrlPath")),
+        mode=choice, version=version if events is not None else None,
     )
+    st_folium(base, feature_group_to_add=selection, key="event_map", height=520, use_container_width=True,
+              returned_objects=[])
 
 
 def downloads_panel(shown, state, store) -> None:
@@ -234,11 +239,21 @@ def screen(summary, view, settings: Settings, version) -> None:
     st.markdown(f"**{data.shown_label(counts.total, summary.count)}** · "
                 f"{counts.resolved} on the map · {counts.unresolved} unresolved")
     read = (str(settings.store), version, *window)  # names ``events``: the store, its version, the window
+    # The map's base holds the timeline's whole span (the same read as the
+    # default window), so moving the slider or a filter only re-picks events in
+    # the browser; a narrowed window is read as well for the other panels.
+    span = data.summary_span(summary)
+    full = window if span is None else (span.start, span.end, view.bbox)
+    try:
+        map_events = events if full == window else cache.events_frame(settings.store, version, *full)
+    except EventAtlasError as exc:
+        show_error(exc)
+        return
     if not (playback.is_playing() and playback.playing_map(
             shown, filters.apply_filters(filtered, state.filter()),
             assets.static_base_url(st.get_option("server.baseUrlPath")),
             events=events, version=read, shown_range=state.shown_range())):
-        map_panel(shown, counts.resolved, events, read)
+        map_panel(shown, counts.resolved, map_events, (str(settings.store), version, *full))
     charts_panel(filtered, shown, state, cache.per_day_counts(settings.store, version, *window, view.base()))
     downloads_panel(shown, state, settings.store)
     table_panel(shown)

@@ -24,6 +24,7 @@ Everything here is importable without Streamlit; :func:`page_of` and
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -223,19 +224,22 @@ def write_popups(events: pd.DataFrame, root: Path, version: object = None) -> st
     return key
 
 
-def compact_points(points: pd.DataFrame, rows: list[int] | None = None, play: bool = False) -> list:
+def compact_points(points: pd.DataFrame, rows: list[int] | None = None, play: bool = False,
+                   select: bool = False) -> list:
     """The located events as ``[coords, precision_codes, rows]``:
     ``coords`` is ``[lat0, lon0, lat1, lon1, …]`` (5 decimals, about 1 m),
     ``precision_codes`` index :data:`PRECISIONS` (4 = other) and ``rows`` is
     each event's record number in the popup chunks (empty for the heat map).
     With ``play``, two more lists, ``starts`` and ``ends``: each event's
     [date, date_end] as ranks (:func:`interval_ranks`), for the browser to pick
-    a day's events (and the precision codes, for the legend, also for the heat map)."""
+    a day's events (and the precision codes, for the legend, also for the heat map).
+    With ``select`` the precision codes are sent too (a :class:`Selection`
+    rewrites the legend's counts, also for the heat map)."""
     lat = points["lat"].astype(float).round(5).to_numpy()
     lon = points["lon"].astype(float).round(5).to_numpy()
     coords = [0.0] * (2 * len(points))
     coords[0::2], coords[1::2] = lat.tolist(), lon.tolist()
-    if rows is None and not play:
+    if rows is None and not play and not select:
         return [coords, [], []]
     codes = pd.Categorical(points["geo_precision"], categories=list(PRECISIONS)).codes
     precision = np.where(codes < 0, len(PRECISIONS), codes).tolist()
@@ -312,10 +316,12 @@ class _DataLayer(MacroElement):
     _template = Template("{% macro script(this, kwargs) %}{{ this.js() }}{% endmacro %}")
     _js_template: Template
 
-    def __init__(self, points: pd.DataFrame, rows: list[int] | None = None, play: bool = False):
+    def __init__(self, points: pd.DataFrame, rows: list[int] | None = None, play: bool = False,
+                 select: bool = False):
         super().__init__()
         self.play = bool(play)
-        self.data = script_json(compact_points(points, rows, play=self.play))
+        self.select = bool(select) and not self.play
+        self.data = script_json(compact_points(points, rows, play=self.play, select=self.select))
         self.count = len(points)
         self._js: str | None = None
 
@@ -338,6 +344,7 @@ _LAYER_START_JS = """
     var map = {{ this._parent.get_name() }};
     document.body.removeAttribute("data-ea-ready");
     if (window.performance && performance.mark) { performance.mark("ea-layer-start"); }  // bench_dashboard
+    var SELECT = {{ this.select|tojson }};  // draw only what a Selection picks
     var D = __EA_DATA__;
     var C = D[0], P = D[1], R = D[2], S = D[3], E = D[4], n = C.length / 2;"""
 
@@ -415,6 +422,10 @@ _SHOW_JS = """
     }
     function install(api) {
         window.eaDensity = api;
+        if (SELECT) {
+            if (window.eaSelection) { api.pick(window.eaSelection); }
+            return;
+        }
         var pending = window.eaDayWindow;
         if (!PLAY) { api.draw(null); }
         else if (pending) { api.show(pending[0], pending[1]); }
@@ -422,6 +433,15 @@ _SHOW_JS = """
     function showWindow(api, lo, hi) {
         var keep = inWindow(lo, hi);
         api.window = [lo, hi];
+        api.shown = keep.length;
+        setLegend(keep);
+        api.draw(keep);
+    }
+    function pickSelection(api, mask) {
+        var bits = atob(mask), keep = [];
+        for (var i = 0; i < n; i++) {
+            if ((bits.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1) { keep.push(i); }
+        }
         api.shown = keep.length;
         setLegend(keep);
         api.draw(keep);
@@ -525,6 +545,7 @@ class ClusterLayer(_DataLayer):
         ready(keep.length);
     };
     api.show = function (lo, hi) { showWindow(api, lo, hi); };
+    api.pick = function (mask) { pickSelection(api, mask); };
     if (MODE === "clusters") { map.on("moveend", redraw); }  // plain markers are all drawn once
     group.on("click", function (e) {
         var layer = e.propagatedFrom || e.layer, i = layer.eaIndex, at = layer.getLatLng();
@@ -554,8 +575,8 @@ class ClusterLayer(_DataLayer):
 """)
 
     def __init__(self, points: pd.DataFrame, colors: list[str], rows: list[int], popup_url: str,
-                 clustered: bool = True, play: bool = False):
-        super().__init__(points, rows, play=play)
+                 clustered: bool = True, play: bool = False, select: bool = False):
+        super().__init__(points, rows, play=play, select=select)
         self.clustered = bool(clustered)
         self.colors = json.dumps(colors)
         self.popup_url = script_json([popup_url])[1:-1]
@@ -585,12 +606,13 @@ class HeatLayer(_DataLayer):
         L.Util.requestAnimFrame(function () { ready(count); });
     };
     api.show = function (lo, hi) { showWindow(api, lo, hi); };
+    api.pick = function (mask) { pickSelection(api, mask); };
     install(api);
 })();
 """)
 
-    def __init__(self, points: pd.DataFrame, play: bool = False):
-        super().__init__(points, play=play)
+    def __init__(self, points: pd.DataFrame, play: bool = False, select: bool = False):
+        super().__init__(points, play=play, select=select)
         self._name = "HeatLayer"
 
 
@@ -613,6 +635,42 @@ class DayWindow(MacroElement):
         super().__init__()
         self._name = "DayWindow"
         self.window = [int(lo), int(hi)]
+
+
+def selection_mask(n_points: int, rows: list[int]) -> str:
+    """The events picked among ``n_points`` (their positions ``rows``) as a
+    base64 bit string, the first event in the first byte's highest bit: 100,000
+    events are 17 kB, whatever the filters keep."""
+    bits = np.zeros(n_points, dtype=bool)
+    bits[np.asarray(rows, dtype=np.int64)] = True
+    return base64.b64encode(np.packbits(bits).tobytes()).decode("ascii")
+
+
+def selected_rows(mask: str, n_points: int) -> list[int]:
+    """The positions a :func:`selection_mask` picks (what the browser's
+    ``pickSelection`` keeps), for tests and tools."""
+    bits = np.unpackbits(np.frombuffer(base64.b64decode(mask), dtype=np.uint8))[:n_points]
+    return np.flatnonzero(bits).tolist()
+
+
+class Selection(MacroElement):
+    """What the filters keep of a base map's events (a data layer built with
+    ``select``), sent as the feature group streamlit-folium swaps in place: a
+    filter change sends 17 kB instead of a new map, and the map keeps its
+    Leaflet instance, zoom and position (:func:`dashboard.mapview.filtered_map`).
+    Kept on ``window`` too in case it runs before the layer is installed."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        window.eaSelection = {{ this.mask|tojson }};
+        if (window.eaDensity && window.eaDensity.pick) { window.eaDensity.pick(window.eaSelection); }
+        {% endmacro %}
+    """)
+
+    def __init__(self, mask: str):
+        super().__init__()
+        self._name = "Selection"
+        self.mask = str(mask)
 
 
 class ReadySignal(MacroElement):

@@ -19,7 +19,7 @@ from . import assets, density
 from .data import located
 from .safe import escape_text, safe_url, text_html
 
-__all__ = ["build_map", "popup_html", "tooltip_html", "marker_class", "escape_text", "safe_url", "Legend", "localize"]
+__all__ = ["build_map", "filtered_map", "popup_html", "tooltip_html", "marker_class", "escape_text", "safe_url", "Legend", "localize"]
 
 #: Marker colour for each geo_precision, finest first (colour-blind safe).
 PRECISION_COLORS: dict[str, str] = {
@@ -133,7 +133,7 @@ def localize(m: folium.Map, base: str) -> folium.Map:
 
 def build_map(events: pd.DataFrame, asset_base: str | None = None, mode: str = "markers",
               all_events: pd.DataFrame | None = None, static_dir: Path | None = None,
-              version: object = None, play: bool = False) -> folium.Map:
+              version: object = None, play: bool = False, select: bool = False) -> folium.Map:
     """A folium Map of the resolved events in ``events`` (others are skipped),
     fitted to them; the world when there are none.
 
@@ -145,19 +145,25 @@ def build_map(events: pd.DataFrame, asset_base: str | None = None, mode: str = "
     With ``play`` the events are always drawn from compact data that holds
     their dates, and nothing is drawn until a :class:`density.DayWindow` picks
     the day's events in the browser (:func:`dashboard.timeline.playing_map`):
-    the map stays the same from step to step.
+    the map stays the same from step to step. With ``select`` (and a ``mode``
+    of ``markers``, ``clusters`` or ``heat``, drawn as it is) they are drawn
+    from compact data too, but only those a :class:`density.Selection` picks
+    (:func:`filtered_map`).
 
     For clusters, the popup records of ``all_events`` (default ``events``; pass
     the whole store so that filtering the map does not rewrite them) are written
     once under ``static_dir/popups/`` (default: the served static folder), in a
     folder named after ``version`` when given (see :func:`density.write_popups`)."""
     keep = located(events) if len(events) else pd.Series(False, index=events.index, dtype=bool)
-    mode = density.resolve_mode(mode, int(keep.sum()))
+    if not select:
+        mode = density.resolve_mode(mode, int(keep.sum()))
+    elif mode not in ("markers", "clusters", "heat"):
+        raise ValueError(f"a selection map needs the mode it draws, not {mode!r}")
     (center, zoom) = WORLD_VIEW
     m = folium.Map(location=list(center), zoom_start=zoom, tiles="OpenStreetMap", control_scale=True)
     base = asset_base if asset_base is not None else assets.static_base_url()
     localize(m, base)
-    if mode == "markers" and keep.sum() <= density.FOLIUM_MARKERS_MAX and not play:
+    if mode == "markers" and keep.sum() <= density.FOLIUM_MARKERS_MAX and not play and not select:
         points = events.loc[keep]
         _add_markers(m, points)
         density.ReadySignal("markers", len(points)).add_to(m)
@@ -175,11 +181,45 @@ def build_map(events: pd.DataFrame, asset_base: str | None = None, mode: str = "
         everything = events if all_events is None else all_events
         key = density.write_popups(everything, (static_dir or assets.STATIC_DIR) / density.POPUP_FOLDER, version)
         density.ClusterLayer(points, colors, density.popup_rows(points, everything),
-                             f"{base}/{density.POPUP_FOLDER}/{key}", clustered=clustered, play=play).add_to(m)
+                             f"{base}/{density.POPUP_FOLDER}/{key}", clustered=clustered, play=play,
+                             select=select).add_to(m)
     else:
         m.default_js = m.default_js + assets.heat_js(base)
-        density.HeatLayer(points, play=play).add_to(m)
+        density.HeatLayer(points, play=play, select=select).add_to(m)
     return _finish(m, points)
+
+
+def filtered_map(window: pd.DataFrame, shown: pd.DataFrame, asset_base: str | None = None, mode: str = "auto",
+                 version: object = None, static_dir: Path | None = None
+                 ) -> tuple[folium.Map, folium.FeatureGroup | None]:
+    """The map of ``shown`` (what the filters keep of ``window``, the events
+    read from the store) as ``(base, selection)`` for ``st_folium(base,
+    feature_group_to_add=selection)``.
+
+    The base map holds every located event of ``window`` and is fitted to them,
+    so it stays the same while only the filters change: streamlit-folium then
+    keeps its iframe and Leaflet map (zoom and position included) and swaps in
+    the new :class:`density.Selection`, which picks the shown events in the
+    browser (a new map at 100,000 events cost a new iframe, its scripts and
+    ~2.5 MB of data on every filter change). For the same reason ``auto``
+    picks markers or clusters by the number of located events in ``window``,
+    not in ``shown`` (:func:`density.resolve_mode`); an explicit ``markers``
+    still falls back to clusters when more than :data:`density.MARKERS_MAX`
+    are shown. When ``window`` has at most :data:`density.FOLIUM_MARKERS_MAX`
+    located events and markers are drawn, they are folium markers with their
+    popups in the page, drawn from ``shown`` alone: ``selection`` is None."""
+    n_window = int(located(window).sum()) if len(window) else 0
+    n_shown = int(located(shown).sum()) if len(shown) else 0
+    drawn = density.resolve_mode(mode, n_shown if mode == "markers" else n_window)
+    if drawn == "markers" and n_window <= density.FOLIUM_MARKERS_MAX:
+        return build_map(shown, asset_base, mode=drawn, static_dir=static_dir), None
+    base = build_map(window, asset_base, mode=drawn, all_events=window, static_dir=static_dir, version=version,
+                     select=True)
+    points = window.loc[located(window)]
+    rows = density.popup_rows(shown.loc[located(shown)], points)
+    selection = folium.FeatureGroup(name="selection")
+    density.Selection(density.selection_mask(len(points), rows)).add_to(selection)
+    return base, selection
 
 
 def _finish(m: folium.Map, points: pd.DataFrame) -> folium.Map:

@@ -108,3 +108,83 @@ def test_legend_counts_are_cells_the_layer_can_rewrite():
     cells = re.findall(r'<span data-ea-precision="(\d)">(\d+)</span>', legend.html)
     assert cells == [("0", "3"), ("1", "0"), ("2", "0"), ("3", "1")]
     assert [density.PRECISIONS[int(c)] for c, _ in cells] == list(mapview.PRECISION_COLORS)
+
+
+# --- filters in place: a base map of the window and a selection of what is shown ----------
+
+def test_selection_mask_round_trips_and_is_small():
+    rows = [0, 7, 8, 99_999, 4_242]
+    mask = density.selection_mask(100_000, rows)
+    assert density.selected_rows(mask, 100_000) == sorted(rows)
+    assert len(mask) <= 16_668  # 100,000 bits, base64
+    assert density.selected_rows(density.selection_mask(5, []), 5) == []
+
+
+@pytest.mark.parametrize("mode", ["auto", "markers", "clusters", "heat"])
+def test_a_filter_change_keeps_the_base_map_and_sends_only_the_selection(events, mode, monkeypatch, tmp_path):
+    import streamlit_folium
+
+    calls = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kw: calls.append(kw) or {})
+    narrow = events[events["date"] <= "2023-06-05"]  # more than folium's markers: the data layer in every mode
+    no_district = events[events["geo_precision"] != "district"]
+    assert min(len(narrow), len(no_district)) > density.FOLIUM_MARKERS_MAX and len(narrow) != len(no_district)
+    for shown in (narrow, no_district):
+        base, selection = mapview.filtered_map(events, shown, "/app/static", mode=mode, version="v1",
+                                               static_dir=tmp_path)
+        assert selection is not None
+        streamlit_folium.st_folium(base, feature_group_to_add=selection, key="m", returned_objects=[])
+    first, second = calls
+    assert first["script"] == second["script"] and first["key"] == second["key"]  # the same Leaflet map
+    assert "SELECT = true" in first["script"]
+    masks = [re.search(r'window\.eaSelection = "([A-Za-z0-9+/=]*)"', c["feature_group"]).group(1) for c in calls]
+    assert [len(density.selected_rows(m, len(events))) for m in masks] == [len(narrow), len(no_district)]
+    picked = events.iloc[density.selected_rows(masks[1], len(events))]
+    assert list(picked["event_id"]) == list(no_district["event_id"])  # the browser keeps exactly these
+    assert "Shelling" not in first["feature_group"] + second["feature_group"]
+
+
+def test_a_selection_found_by_event_id_when_the_frames_were_read_apart(events, tmp_path):
+    """The window read for the table and the map's base read are two frames:
+    their index labels do not match, so the selection goes by event_id."""
+    shown = events[events["geo_precision"] == "region"].reset_index(drop=True)
+    base, selection = mapview.filtered_map(events, shown, "/app/static", mode="clusters", static_dir=tmp_path)
+    mask = _mask(selection)
+    picked = events.iloc[density.selected_rows(mask, len(events))]
+    assert sorted(picked["event_id"]) == sorted(shown["event_id"])
+
+
+def test_a_small_window_keeps_folium_markers_with_their_popups(events, tmp_path):
+    window = events.iloc[:150]
+    base, selection = mapview.filtered_map(window, window.iloc[:12], "/app/static", mode="auto", static_dir=tmp_path)
+    assert selection is None
+    html = base.get_root().render()
+    assert html.count("L.circleMarker(") == 12 and ".bindPopup(" in html
+
+
+def test_auto_mode_follows_the_window_so_a_narrow_filter_keeps_the_clusters(events, monkeypatch, tmp_path):
+    many = pd.concat([events] * 4, ignore_index=True)  # 1,200 located events: clusters in auto
+    few = many.iloc[:40]
+    base, selection = mapview.filtered_map(many, few, "/app/static", mode="auto", static_dir=tmp_path)
+    html = base.get_root().render()
+    assert 'MODE = "clusters"' in html and html.count("L.circleMarker(") == 1
+    assert density.selected_rows(_mask(selection), len(many)) == list(range(40))
+    # An explicit "markers" choice is honoured for what is shown.
+    base, selection = mapview.filtered_map(many, few, "/app/static", mode="markers", static_dir=tmp_path)
+    assert 'MODE = "markers"' in base.get_root().render()
+
+
+def _mask(selection) -> str:
+    return re.search(r'eaSelection = "([^"]*)"', _script(selection)).group(1)
+
+
+def test_a_base_map_draws_nothing_before_its_selection(events, tmp_path):
+    html = mapview.build_map(events, "/app/static", mode="clusters", static_dir=tmp_path,
+                             select=True).get_root().render()
+    assert "SELECT = true" in html and "PLAY = false" in html
+    with pytest.raises(ValueError, match="needs the mode"):
+        mapview.build_map(events, "/app/static", mode="auto", static_dir=tmp_path, select=True)
+
+
+def _script(element) -> str:
+    return "".join(child._template.module.script(child) for child in element._children.values())

@@ -5,13 +5,16 @@ Leaflet.heat; plugins come from the dashboard's static route."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
 from playwright.sync_api import expect
 
 from pipelines.config import PROJECT_ROOT
+from pipelines.filters import date_mask, located
 from pipelines.schema import events_to_frame
+from pipelines.store.base import frame_date_span
 
 from .conftest import HOSTILE_SENTENCE, HOSTILE_SOURCE, SAMPLE_EVENTS, offline_page, running_dashboard
 
@@ -162,6 +165,31 @@ def test_heat_map_toggle_draws_leaflet_heat(scale_page, screenshots):
     assert any(s.endswith("/app/static/leaflet-heat-folium-0.20.0/leaflet-heat.js") for s in sources)
     page.wait_for_timeout(300)
     page.screenshot(path=str(screenshots / "scale-10k-heat.png"), full_page=True)
+    assert_clean(page)
+
+
+def test_a_timeline_change_keeps_the_map_and_its_zoom_and_picks_the_days_events(scale_page, screenshots):
+    """A filter change at scale re-picks events in the same Leaflet map: no new
+    iframe, no new data, the analyst's zoom kept."""
+    page = scale_page
+    page.goto(page.base_url + "/")
+    frame, value = ready(page, "clusters:")
+    body = frame.locator("body")
+    zoom = body.evaluate("""() => { const map = window.eaDensity.group._map;
+        map.setZoom(map.getZoom() + 1, {animate: false}); window.eaSameDocument = 42; return map.getZoom(); }""")
+    events = events_to_frame(synthetic_events(N_SYNTHETIC) + SAMPLE_EVENTS)
+    last = frame_date_span(events)[1]
+    on_last_day = events[located(events) & date_mask(events, last, last)]
+    assert 0 < len(on_last_day) < located_count()
+    page.get_by_role("slider", name=re.compile("Timeline")).first.focus()
+    page.keyboard.press("End")  # the range's start to its last day
+    expect(body).to_have_attribute("data-ea-ready", f"clusters:{len(on_last_day)}", timeout=45_000)
+    assert body.evaluate("() => window.eaSameDocument") == 42, "the map frame was rebuilt"
+    assert body.evaluate("() => window.eaDensity.group._map.getZoom()") == zoom
+    legend = body.evaluate("""() => [...document.querySelectorAll('.ea-legend [data-ea-precision]')]
+        .reduce((a, e) => a + Number(e.textContent), 0)""")
+    assert legend == len(on_last_day)
+    page.screenshot(path=str(screenshots / "scale-10k-filtered-in-place.png"), full_page=True)
     assert_clean(page)
 
 
