@@ -116,7 +116,7 @@ def timeline(summary, view) -> filters.ViewState:
     return state
 
 
-def map_panel(shown, n_located: int, events=None, version=None) -> None:
+def map_panel(shown, n_located: int, events, version) -> None:
     """The map of the ``n_located`` events of ``shown`` with a location, drawn
     as markers, clusters or a heat map (see dashboard.density). ``events`` is
     the frame read, a superset of ``shown`` (the map's base and the popup
@@ -132,10 +132,8 @@ def map_panel(shown, n_located: int, events=None, version=None) -> None:
         st.caption(note)
     # The base map holds the whole window read and stays while filters change;
     # only the selection of what is shown is sent again (mapview.filtered_map).
-    base, selection = mapview.filtered_map(
-        shown if events is None else events, shown, assets.static_base_url(st.get_option("server.baseUrlPath")),
-        mode=choice, version=version if events is not None else None,
-    )
+    base, selection = mapview.filtered_map(events, shown, assets.static_base_url(st.get_option("server.baseUrlPath")),
+                                           mode=choice, version=version)
     st_folium(base, feature_group_to_add=selection, key="event_map", height=520, use_container_width=True,
               returned_objects=[])
 
@@ -239,20 +237,20 @@ def screen(summary, view, settings: Settings, version) -> None:
     st.markdown(f"**{data.shown_label(counts.total, summary.count)}** · "
                 f"{counts.resolved} on the map · {counts.unresolved} unresolved")
     read = (str(settings.store), version, *window)  # names ``events``: the store, its version, the window
-    # The map's base holds the timeline's whole span (the same read as the
-    # default window), so moving the slider or a filter only re-picks events in
-    # the browser; a narrowed window is read as well for the other panels.
-    span = data.summary_span(summary)
-    full = window if span is None else (span.start, span.end, view.bbox)
-    try:
-        map_events = events if full == window else cache.events_frame(settings.store, version, *full)
-    except EventAtlasError as exc:
-        show_error(exc)
-        return
     if not (playback.is_playing() and playback.playing_map(
             shown, filters.apply_filters(filtered, state.filter()),
             assets.static_base_url(st.get_option("server.baseUrlPath")),
             events=events, version=read, shown_range=state.shown_range())):
+        # The map's base holds the timeline's whole span (the same read as the
+        # default window), so moving the slider or a filter only re-picks events
+        # in the browser; a narrowed window is read as well for the other panels.
+        span = data.summary_span(summary)
+        full = window if span is None else (span.start, span.end, view.bbox)
+        try:
+            map_events = events if full == window else cache.events_frame(settings.store, version, *full)
+        except EventAtlasError as exc:
+            show_error(exc)
+            return
         map_panel(shown, counts.resolved, map_events, (str(settings.store), version, *full))
     charts_panel(filtered, shown, state, cache.per_day_counts(settings.store, version, *window, view.base()))
     downloads_panel(shown, state, settings.store)

@@ -430,21 +430,21 @@ _SHOW_JS = """
         if (!PLAY) { api.draw(null); }
         else if (pending) { api.show(pending[0], pending[1]); }
     }
-    function showWindow(api, lo, hi) {
-        var keep = inWindow(lo, hi);
-        api.window = [lo, hi];
+    function showKept(api, keep) {
         api.shown = keep.length;
         setLegend(keep);
         api.draw(keep);
+    }
+    function showWindow(api, lo, hi) {
+        api.window = [lo, hi];
+        showKept(api, inWindow(lo, hi));
     }
     function pickSelection(api, mask) {
         var bits = atob(mask), keep = [];
         for (var i = 0; i < n; i++) {
             if ((bits.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1) { keep.push(i); }
         }
-        api.shown = keep.length;
-        setLegend(keep);
-        api.draw(keep);
+        showKept(api, keep);
     }
 """
 

@@ -154,7 +154,7 @@ def build_map(events: pd.DataFrame, asset_base: str | None = None, mode: str = "
     the whole store so that filtering the map does not rewrite them) are written
     once under ``static_dir/popups/`` (default: the served static folder), in a
     folder named after ``version`` when given (see :func:`density.write_popups`)."""
-    keep = located(events) if len(events) else pd.Series(False, index=events.index, dtype=bool)
+    keep = _located(events)
     if not select:
         mode = density.resolve_mode(mode, int(keep.sum()))
     elif mode not in ("markers", "clusters", "heat"):
@@ -208,18 +208,23 @@ def filtered_map(window: pd.DataFrame, shown: pd.DataFrame, asset_base: str | No
     are shown. When ``window`` has at most :data:`density.FOLIUM_MARKERS_MAX`
     located events and markers are drawn, they are folium markers with their
     popups in the page, drawn from ``shown`` alone: ``selection`` is None."""
-    n_window = int(located(window).sum()) if len(window) else 0
-    n_shown = int(located(shown).sum()) if len(shown) else 0
-    drawn = density.resolve_mode(mode, n_shown if mode == "markers" else n_window)
+    in_window, on_screen = _located(window), _located(shown)
+    n_window = int(in_window.sum())
+    drawn = density.resolve_mode(mode, int(on_screen.sum()) if mode == "markers" else n_window)
     if drawn == "markers" and n_window <= density.FOLIUM_MARKERS_MAX:
         return build_map(shown, asset_base, mode=drawn, static_dir=static_dir), None
     base = build_map(window, asset_base, mode=drawn, all_events=window, static_dir=static_dir, version=version,
                      select=True)
-    points = window.loc[located(window)]
-    rows = density.popup_rows(shown.loc[located(shown)], points)
+    points = window.loc[in_window]
+    rows = density.popup_rows(shown.loc[on_screen], points)
     selection = folium.FeatureGroup(name="selection")
     density.Selection(density.selection_mask(len(points), rows)).add_to(selection)
     return base, selection
+
+
+def _located(events: pd.DataFrame) -> pd.Series:
+    """:func:`located`, also for an empty frame that has no columns."""
+    return located(events) if len(events) else pd.Series(False, index=events.index, dtype=bool)
 
 
 def _finish(m: folium.Map, points: pd.DataFrame) -> folium.Map:
